@@ -1,0 +1,3 @@
+"""pitchside: Triton ensembles in, sports data feeds out."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""The Triton model repository: parsing, checking and rendering per deployment profile."""

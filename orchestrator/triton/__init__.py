@@ -1,0 +1,1 @@
+"""Everything that talks to or launches a Triton Inference Server."""

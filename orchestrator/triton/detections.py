@@ -1,0 +1,39 @@
+"""Detections of one frame as the ensemble returns them."""
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from orchestrator.contract import DETECTION_COLUMNS
+from orchestrator.vision.coco import class_name
+
+
+@dataclass(frozen=True, slots=True)
+class Detections:
+    """boxes: (N, 4) float32 (x1, y1, x2, y2) in source-frame pixels; scores: (N,) float32;
+    class_ids: (N,) int32. Rows are best score first."""
+
+    boxes: npt.NDArray[np.float32]
+    scores: npt.NDArray[np.float32]
+    class_ids: npt.NDArray[np.int32]
+
+    @classmethod
+    def from_rows(cls, rows: npt.NDArray[np.float32]) -> "Detections":
+        """From the ensemble's (N, 6) DETECTIONS rows (x1, y1, x2, y2, score, class_id)."""
+        rows = np.asarray(rows, dtype=np.float32).reshape(-1, DETECTION_COLUMNS)
+        return cls(rows[:, :4].copy(), rows[:, 4].copy(), rows[:, 5].astype(np.int32))
+
+    def __len__(self) -> int:
+        return int(self.scores.shape[0])
+
+    def of_class(self, class_id: int) -> "Detections":
+        keep = self.class_ids == class_id
+        return Detections(self.boxes[keep], self.scores[keep], self.class_ids[keep])
+
+    def describe(self) -> list[str]:
+        """One human-readable line per detection."""
+        return [
+            f"{class_name(int(c)):>14s} {s:.2f}  [{b[0]:7.1f} {b[1]:7.1f} {b[2]:7.1f} {b[3]:7.1f}]"
+            for b, s, c in zip(self.boxes, self.scores, self.class_ids, strict=True)
+        ]

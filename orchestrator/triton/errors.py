@@ -1,0 +1,21 @@
+"""pitchside's errors for Triton: the rest of the code never sees tritonclient's exception types."""
+
+
+class TritonError(Exception):
+    """Base of every Triton-related failure."""
+
+
+class EmbeddedTritonError(TritonError):
+    """The embedded server could not be found, prepared or started."""
+
+
+class TritonUnavailableError(TritonError):
+    """The server cannot be reached or is not ready."""
+
+
+class InferenceRejectedError(TritonError):
+    """The server refused this request (bad frame, wrong dtype...): retrying the same frame cannot help."""
+
+
+class InferenceFailedError(TritonError):
+    """The server accepted the request but failed to produce a result."""

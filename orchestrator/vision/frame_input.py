@@ -1,0 +1,46 @@
+"""Validation and decoding of one request's frame: encoded bytes or a raw HWC BGR array."""
+
+from typing import Final
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+MAX_FRAME_SIDE: Final = 8192
+"""Largest accepted width or height in pixels (8K UHD is 7680 x 4320)."""
+MAX_ENCODED_BYTES: Final = 64 * 1024 * 1024
+"""Largest accepted encoded image; a 8K PNG is well under this."""
+
+
+class FrameError(ValueError):
+    """A frame that cannot be processed; the message says why, for the client."""
+
+
+def decode_image_bytes(data: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    """Decode an encoded image (JPEG, PNG, ...) given as a 1-D uint8 array into (H, W, 3) uint8 BGR."""
+    flat = np.asarray(data).reshape(-1)
+    if flat.dtype != np.uint8:
+        raise FrameError(f"encoded image must be uint8 bytes, got {flat.dtype}")
+    if flat.size == 0:
+        raise FrameError("encoded image is empty (0 bytes)")
+    if flat.size > MAX_ENCODED_BYTES:
+        raise FrameError(f"encoded image is {flat.size} bytes, above the limit of {MAX_ENCODED_BYTES}")
+    image = cv2.imdecode(flat, cv2.IMREAD_COLOR)
+    if image is None:
+        raise FrameError(f"{flat.size} bytes are not an image OpenCV can decode")
+    return validate_raw_frame(image)
+
+
+def validate_raw_frame(frame: npt.NDArray[np.generic]) -> npt.NDArray[np.uint8]:
+    """Check that ``frame`` is a non-empty (H, W, 3) uint8 array within MAX_FRAME_SIDE; return it."""
+    if frame.dtype != np.uint8:
+        raise FrameError(f"raw frame must be uint8, got {frame.dtype}")
+    if frame.ndim != 3 or frame.shape[2] != 3:
+        raise FrameError(f"raw frame must be (height, width, 3) BGR, got shape {tuple(frame.shape)}")
+    height, width = frame.shape[:2]
+    if height == 0 or width == 0:
+        raise FrameError(f"raw frame is empty: {width}x{height}")
+    if max(height, width) > MAX_FRAME_SIDE:
+        raise FrameError(f"frame is {width}x{height}, above the limit of {MAX_FRAME_SIDE} pixels per side")
+    return frame  # type: ignore[return-value]
+

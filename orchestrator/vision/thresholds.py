@@ -1,0 +1,54 @@
+"""Per-class score thresholds: one default plus overrides by class name or id."""
+
+import json
+from collections.abc import Mapping
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from orchestrator.vision.coco import COCO_CLASSES
+
+DEFAULT_SCORE_THRESHOLD: Final = 0.35
+DEFAULT_IOU_THRESHOLD: Final = 0.5
+DEFAULT_MAX_DETECTIONS: Final = 300
+
+
+def class_thresholds(
+    num_classes: int, default: float, overrides: Mapping[str, float]
+) -> npt.NDArray[np.float32]:
+    """(num_classes,) float32 thresholds; ``overrides`` keys are COCO names (``"sports ball"``) or ids (``"32"``)."""
+    thresholds = np.full(num_classes, _score(default, "default"), dtype=np.float32)
+    for key, value in overrides.items():
+        thresholds[_class_index(key, num_classes)] = _score(value, key)
+    return thresholds
+
+
+def parse_overrides(text: str) -> dict[str, float]:
+    """Parse a JSON object such as ``{"sports ball": 0.25, "bird": 0.6}``; empty text means no overrides."""
+    if not text.strip():
+        return {}
+    parsed = json.loads(text)
+    if not isinstance(parsed, dict):
+        raise ValueError(f"class score thresholds must be a JSON object, got {text!r}")
+    return {str(k): float(v) for k, v in parsed.items()}
+
+
+def _class_index(key: str, num_classes: int) -> int:
+    index = int(key) if key.isdigit() else _name_index(key)
+    if not 0 <= index < num_classes:
+        raise ValueError(f"class {key!r} is outside the detector's {num_classes} classes")
+    return index
+
+
+def _name_index(name: str) -> int:
+    try:
+        return COCO_CLASSES.index(name)
+    except ValueError:
+        raise ValueError(f"unknown class name {name!r}; use a COCO name or a class id") from None
+
+
+def _score(value: float, what: str) -> float:
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"score threshold for {what} must be within 0..1, got {value}")
+    return float(value)
