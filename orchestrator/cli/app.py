@@ -1,0 +1,22 @@
+"""The ``pitchside`` typer application."""
+
+import logging
+
+import typer
+
+from orchestrator.cli import detect, serve
+
+app = typer.Typer(
+    name="pitchside",
+    help="Low-latency computer-vision inference: Triton ensembles in, sports data feeds out.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.command("serve")(serve.serve)
+app.command("detect")(detect.detect)
+app.command("demo")(detect.demo)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app()
