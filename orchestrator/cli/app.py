@@ -4,7 +4,7 @@ import logging
 
 import typer
 
-from orchestrator.cli import detect, serve
+from orchestrator.cli import convert, detect, repo, serve
 
 app = typer.Typer(
     name="pitchside",
@@ -15,6 +15,8 @@ app = typer.Typer(
 app.command("serve")(serve.serve)
 app.command("detect")(detect.detect)
 app.command("demo")(detect.demo)
+app.add_typer(repo.app, name="repo")
+app.add_typer(convert.app, name="convert")
 
 
 def main() -> None:

@@ -71,7 +71,10 @@ class DetectionClient:
     async def _infer(self, name: str, batch: npt.NDArray[np.generic], datatype: str) -> Detections:
         tensor = grpcclient.InferInput(name, list(batch.shape), datatype)
         tensor.set_data_from_numpy(batch)
-        outputs = [grpcclient.InferRequestedOutput(OUTPUT_DETECTIONS), grpcclient.InferRequestedOutput(OUTPUT_NUM_DETECTIONS)]
+        outputs = [
+            grpcclient.InferRequestedOutput(OUTPUT_DETECTIONS),
+            grpcclient.InferRequestedOutput(OUTPUT_NUM_DETECTIONS),
+        ]
         try:
             result = await self._client.infer(self._model, [tensor], outputs=outputs, client_timeout=self._timeout_s)
         except InferenceServerException as exc:

@@ -5,6 +5,7 @@ launcher puts this environment's ``bin/`` first on the server's PATH, which is h
 stub finds its site-packages (PYTHONPATH is not honoured by the stub).
 """
 
+import contextlib
 import importlib.util
 import os
 import shutil
@@ -71,6 +72,7 @@ class EmbeddedTriton:
         self._process: subprocess.Popen[bytes] | None = None
         self._workdir: Path | None = None
         self._log_path: Path | None = None
+        self._last_log_tail = ""
 
     @property
     def endpoints(self) -> ServerEndpoints:
@@ -112,9 +114,8 @@ class EmbeddedTriton:
         process, self._process = self._process, None
         if process is not None:
             _terminate_group(process)
-        if self._workdir is not None and self._config.log_path is None:
-            self._keep_log_tail()
         if self._workdir is not None:
+            self._last_log_tail = self.log_tail()
             shutil.rmtree(self._workdir, ignore_errors=True)
             self._workdir = None
 
@@ -128,8 +129,9 @@ class EmbeddedTriton:
             return None
 
     def log_tail(self, lines: int = 40) -> str:
+        """The last lines of the server's log (kept after stop() removed a temporary log)."""
         if self._log_path is None or not self._log_path.exists():
-            return getattr(self, "_last_log_tail", "")
+            return self._last_log_tail
         return "\n".join(self._log_path.read_text(errors="replace").splitlines()[-lines:])
 
     def __enter__(self) -> Self:
@@ -185,10 +187,6 @@ class EmbeddedTriton:
         raise EmbeddedTritonError(
             f"tritonserver was not ready after {self._config.startup_timeout_s:.0f} s:\n{self.log_tail()}"
         )
-
-    def _keep_log_tail(self) -> None:
-        self._last_log_tail = self.log_tail()
-        self._log_path = None
 
 
 @dataclass(frozen=True)
@@ -276,14 +274,10 @@ def _spawn(install: TritonInstallation, command: list[str], log_path: Path) -> "
 def _terminate_group(process: "subprocess.Popen[bytes]") -> None:
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            pass
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)  # stubs the server did not reap
-    except ProcessLookupError:
-        pass
     process.wait()
 
 

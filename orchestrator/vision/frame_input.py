@@ -43,4 +43,3 @@ def validate_raw_frame(frame: npt.NDArray[np.generic]) -> npt.NDArray[np.uint8]:
     if max(height, width) > MAX_FRAME_SIDE:
         raise FrameError(f"frame is {width}x{height}, above the limit of {MAX_FRAME_SIDE} pixels per side")
     return frame  # type: ignore[return-value]
-

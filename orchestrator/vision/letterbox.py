@@ -25,9 +25,7 @@ class Letterbox:
 
     def as_array(self) -> npt.NDArray[np.float32]:
         """(5,) float32 as (scale, pad_x, pad_y, source_width, source_height): the LETTERBOX tensor."""
-        return np.array(
-            [self.scale, self.pad_x, self.pad_y, self.source_width, self.source_height], dtype=np.float32
-        )
+        return np.array([self.scale, self.pad_x, self.pad_y, self.source_width, self.source_height], dtype=np.float32)
 
     @classmethod
     def from_array(cls, values: npt.NDArray[np.float32]) -> "Letterbox":
@@ -48,8 +46,10 @@ def letterbox(frame: npt.NDArray[np.uint8], size: int) -> tuple[npt.NDArray[np.u
     plan = plan_letterbox(width, height, size)
     new_w, new_h = _scaled_size(width, height, plan.scale, size)
     canvas = np.full((size, size, 3), PAD_VALUE, dtype=np.uint8)
-    resized = frame if (new_w, new_h) == (width, height) else cv2.resize(
-        frame, (new_w, new_h), interpolation=cv2.INTER_LINEAR
+    resized = (
+        frame
+        if (new_w, new_h) == (width, height)
+        else cv2.resize(frame, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
     )
     canvas[plan.pad_y : plan.pad_y + new_h, plan.pad_x : plan.pad_x + new_w] = resized
     return canvas, plan

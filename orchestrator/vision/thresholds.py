@@ -14,9 +14,7 @@ DEFAULT_IOU_THRESHOLD: Final = 0.5
 DEFAULT_MAX_DETECTIONS: Final = 300
 
 
-def class_thresholds(
-    num_classes: int, default: float, overrides: Mapping[str, float]
-) -> npt.NDArray[np.float32]:
+def class_thresholds(num_classes: int, default: float, overrides: Mapping[str, float]) -> npt.NDArray[np.float32]:
     """(num_classes,) float32 thresholds; ``overrides`` keys are COCO names (``"sports ball"``) or ids (``"32"``)."""
     thresholds = np.full(num_classes, _score(default, "default"), dtype=np.float32)
     for key, value in overrides.items():

@@ -25,9 +25,7 @@ class Candidates:
     class_ids: npt.NDArray[np.int32]
 
 
-def decode_yolov8(
-    output: npt.NDArray[np.float32], class_thresholds: npt.NDArray[np.float32]
-) -> Candidates:
+def decode_yolov8(output: npt.NDArray[np.float32], class_thresholds: npt.NDArray[np.float32]) -> Candidates:
     """Decode one image's (4 + C, A) output; ``class_thresholds`` is (C,) per-class minimum scores."""
     if output.ndim != 2 or output.shape[0] <= BOX_ROWS:
         raise ValueError(f"expected a (4 + classes, anchors) array, got shape {output.shape}")

@@ -27,7 +27,7 @@ class TritonPythonModel:
         live = [i for i, request in enumerate(requests) if not request.is_cancelled()]
         inputs = [pb_utils.get_input_tensor_by_name(requests[i], DETECTOR_INPUT).as_numpy() for i in live]
         try:
-            outputs = dict(zip(live, self._detector.run_split(inputs)))
+            outputs = dict(zip(live, self._detector.run_split(inputs), strict=True))
         except Exception as exc:  # fail this batch's responses, keep the model serving
             self._log.log_error(f"detector failed: {exc!r}")
             return [_error(f"detector failed: {exc}", pb_utils.TritonError.INTERNAL) for _ in requests]

@@ -25,7 +25,9 @@ class TritonPythonModel:
         plans = pb_utils.get_input_tensor_by_name(request, LETTERBOX).as_numpy()
         try:
             settings = self._settings_for(outputs.shape[1] - 4)
-            rows = [postprocess(out, Letterbox.from_array(plan), settings) for out, plan in zip(outputs, plans)]
+            rows = [
+                postprocess(out, Letterbox.from_array(plan), settings) for out, plan in zip(outputs, plans, strict=True)
+            ]
         except ValueError as exc:
             return pb_utils.InferenceResponse(error=pb_utils.TritonError(str(exc), pb_utils.TritonError.INVALID_ARG))
         except Exception as exc:  # a bug must fail this frame only, never the batch
