@@ -11,7 +11,7 @@ from orchestrator.cli.options import DEFAULT_REPOSITORY, ModelRepositoryOption, 
 from orchestrator.paths import DEFAULT_SAMPLE_IMAGES
 from orchestrator.triton.client import DetectionClient
 from orchestrator.triton.endpoint import triton_endpoint
-from orchestrator.triton.errors import TritonError
+from orchestrator.triton.errors import InferenceRejectedError, TritonError, TritonUnavailableError
 
 
 def detect(
@@ -43,6 +43,8 @@ async def _detect_all(images: list[Path], triton_url: str | None, model_reposito
     async with triton_endpoint(triton_url, model_repository) as url:
         typer.echo(f"Triton at {url} (ready after {time.perf_counter() - started:.1f} s)")
         async with DetectionClient.connect(url) as client:
+            if not await client.is_ready():
+                raise TritonUnavailableError(f"Triton at {url} is unreachable or the detection ensemble is not ready")
             return sum([await _detect_one(client, image) for image in images])
 
 
@@ -51,7 +53,7 @@ async def _detect_one(client: DetectionClient, image: Path) -> int:
     started = time.perf_counter()
     try:
         detections = await client.detect_encoded(data)
-    except TritonError as exc:
+    except InferenceRejectedError as exc:
         typer.echo(f"{image.name}: rejected: {exc}", err=True)
         return 1
     typer.echo(f"{image.name}: {len(detections)} detections in {(time.perf_counter() - started) * 1e3:.1f} ms")
