@@ -49,7 +49,9 @@ def wait_for_endpoints(process: subprocess.Popen[str]) -> str:
             grpc_url = match.group(1)
         if "Ctrl-C" in line:
             return grpc_url
-    raise AssertionError(f"serve exited before it was ready: {process.wait()}\n{process.stderr.read() if process.stderr else ''}")
+    raise AssertionError(
+        f"serve exited before it was ready: {process.wait()}\n{process.stderr.read() if process.stderr else ''}"
+    )
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])

@@ -17,7 +17,7 @@ def fake_python(tmp_path: Path, script: str) -> str:
 
 def test_numpy_2_in_the_models_environment_is_refused(tmp_path: Path) -> None:
     """The numpy-2 trap: Triton 2.51's Python backend would serve empty tensors without an error."""
-    with pytest.raises(EmbeddedTritonError, match="has numpy 2.1.0; Triton 2.51's Python backend needs numpy<2"):
+    with pytest.raises(EmbeddedTritonError, match=r"has numpy 2\.1\.0; Triton 2\.51's Python backend needs numpy<2"):
         check_models_numpy(fake_python(tmp_path, "echo 2.1.0"))
 
 

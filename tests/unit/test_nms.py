@@ -23,7 +23,9 @@ def test_max_detections_caps_the_result() -> None:
 
 
 def test_empty_input() -> None:
-    assert nms_classwise(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int32), 0.5, 10).size == 0
+    assert (
+        nms_classwise(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int32), 0.5, 10).size == 0
+    )
 
 
 def test_agrees_with_opencv_on_random_boxes() -> None:

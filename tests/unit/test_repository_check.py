@@ -35,7 +35,7 @@ def test_shipped_repository_is_sound(model_repository: Path) -> None:
          "detection: ensemble_scheduling.step[1].input_map['images']: tensor 'letterboxed' is not"),
         ("detection", 'input_map { key: "images"', 'input_map { key: "pictures"',
          "detection: ensemble_scheduling.step[1].input_map['pictures']: detector has no input 'pictures'"),
-        ("preprocess", "data_type: TYPE_FP32\n    dims: [ 3, 416, 416 ]", "data_type: TYPE_FP16\n    dims: [ 3, 416, 416 ]",
+        ("preprocess", "TYPE_FP32\n    dims: [ 3, 416, 416 ]", "TYPE_FP16\n    dims: [ 3, 416, 416 ]",
          "dtype mismatch on 'letterboxed': produced TYPE_FP16, expected TYPE_FP32"),
         ("preprocess", "dims: [ 3, 416, 416 ]", "dims: [ 3, 640, 640 ]",
          "dims mismatch on 'letterboxed': produced [3, 640, 640], expected [3, 416, 416]"),

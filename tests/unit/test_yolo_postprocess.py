@@ -58,7 +58,7 @@ def test_config_from_parameters_and_validation() -> None:
     assert thresholds[0] == pytest.approx(0.4)
     with pytest.raises(ValueError, match="unknown class name 'goalpost'"):
         PostprocessConfig.from_parameters({"class_score_thresholds": '{"goalpost": 0.5}'})
-    with pytest.raises(ValueError, match="within 0..1"):
+    with pytest.raises(ValueError, match=r"within 0\.\.1"):
         PostprocessConfig.from_parameters({"score_threshold": "1.5"})
     with pytest.raises(ValueError, match="iou_threshold"):
         PostprocessConfig.from_parameters({"iou_threshold": "0"})
