@@ -9,7 +9,6 @@ import pytest
 import typer
 import yaml
 
-from orchestrator.cli.app import app
 from orchestrator.repository.tensorrt import TensorRtBuild, trtexec_command
 from orchestrator.triton.embedded import DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT, DEFAULT_METRICS_PORT
 from tests.deploy import checks
@@ -61,6 +60,8 @@ def test_every_image_is_a_dockerfile_target_with_a_pinned_tag(rendered, stages, 
 
 def _cli_command(*path: str) -> Any:
     """The click-style command at ``pitchside PATH...``, or None when the CLI has no such command."""
+    from orchestrator.cli.app import app
+
     command: Any = typer.main.get_command(app)
     for name in path:
         subcommands = getattr(command, "commands", {})
