@@ -4,7 +4,7 @@ import logging
 
 import typer
 
-from orchestrator.cli import convert, detect, repo, serve
+from orchestrator.cli import bench, convert, detect, repo, run, serve
 
 app = typer.Typer(
     name="pitchside",
@@ -12,9 +12,11 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+app.command("run")(run.run)
 app.command("serve")(serve.serve)
 app.command("detect")(detect.detect)
 app.command("demo")(detect.demo)
+app.add_typer(bench.app, name="bench")
 app.add_typer(repo.app, name="repo")
 app.add_typer(convert.app, name="convert")
 

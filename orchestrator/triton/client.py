@@ -18,13 +18,39 @@ from orchestrator.triton.detections import Detections
 from orchestrator.triton.errors import (
     InferenceFailedError,
     InferenceRejectedError,
+    InferenceTimeoutError,
     TritonError,
     TritonUnavailableError,
 )
 
 DEFAULT_REQUEST_TIMEOUT_S: Final = 10.0
+MAX_MESSAGE_BYTES: Final = 2**31 - 1
+RECONNECT_BACKOFF_MS: Final = (100, 1000)
+"""gRPC's default reconnect backoff grows to 120 s: far too slow to resume a live feed after a Triton restart."""
+
+
+def channel_args() -> list[tuple[str, int | str]]:
+    """gRPC channel options for Triton (passing any replaces tritonclient's defaults, so all are set here).
+
+    ``round_robin`` balances calls across every address a name resolves to: with a Kubernetes headless
+    Service (``dns:///triton-grpc.ns.svc:8001``) each call goes to the next Triton pod, not one pinned pod.
+    """
+    return [
+        ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+        ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+        ("grpc.keepalive_time_ms", 10_000),
+        ("grpc.keepalive_timeout_ms", 5_000),
+        ("grpc.keepalive_permit_without_calls", 1),
+        ("grpc.http2.max_pings_without_data", 0),
+        ("grpc.initial_reconnect_backoff_ms", RECONNECT_BACKOFF_MS[0]),
+        ("grpc.min_reconnect_backoff_ms", RECONNECT_BACKOFF_MS[0]),
+        ("grpc.max_reconnect_backoff_ms", RECONNECT_BACKOFF_MS[1]),
+        ("grpc.lb_policy_name", "round_robin"),
+    ]
+
+
 _REJECTED: Final = ("StatusCode.INVALID_ARGUMENT", "StatusCode.OUT_OF_RANGE", "StatusCode.NOT_FOUND")
-_UNAVAILABLE: Final = ("StatusCode.UNAVAILABLE", "StatusCode.DEADLINE_EXCEEDED", "StatusCode.CANCELLED")
+_UNAVAILABLE: Final = ("StatusCode.UNAVAILABLE", "StatusCode.CANCELLED")
 
 
 class DetectionClient:
@@ -41,7 +67,11 @@ class DetectionClient:
     @classmethod
     def connect(cls, url: str, model: str = ENSEMBLE_MODEL, timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S) -> Self:
         """A client for ``host:port`` (the connection is opened lazily by the first call)."""
-        return cls(grpcclient.InferenceServerClient(url), model, timeout_s)
+        return cls(grpcclient.InferenceServerClient(url, channel_args=channel_args()), model, timeout_s)
+
+    @property
+    def model(self) -> str:
+        return self._model
 
     async def close(self) -> None:
         await self._client.close()
@@ -59,24 +89,27 @@ class DetectionClient:
         except InferenceServerException:
             return False
 
-    async def detect_raw(self, frame: npt.NDArray[np.uint8]) -> Detections:
-        """Detect on an (H, W, 3) uint8 BGR frame."""
+    async def detect_raw(self, frame: npt.NDArray[np.uint8], timeout_s: float | None = None) -> Detections:
+        """Detect on an (H, W, 3) uint8 BGR frame; ``timeout_s`` overrides the client's deadline."""
         frame = np.ascontiguousarray(frame)
-        return await self._infer(INPUT_IMAGE_RAW, frame[None], _dtype_name(frame))
+        return await self._infer(INPUT_IMAGE_RAW, frame[None], _dtype_name(frame), timeout_s)
 
-    async def detect_encoded(self, data: bytes) -> Detections:
-        """Detect on an encoded image (JPEG, PNG, ...)."""
-        return await self._infer(INPUT_IMAGE_BYTES, np.frombuffer(data, dtype=np.uint8)[None], "UINT8")
+    async def detect_encoded(self, data: bytes, timeout_s: float | None = None) -> Detections:
+        """Detect on an encoded image (JPEG, PNG, ...); ``timeout_s`` overrides the client's deadline."""
+        return await self._infer(INPUT_IMAGE_BYTES, np.frombuffer(data, dtype=np.uint8)[None], "UINT8", timeout_s)
 
-    async def _infer(self, name: str, batch: npt.NDArray[np.generic], datatype: str) -> Detections:
+    async def _infer(
+        self, name: str, batch: npt.NDArray[np.generic], datatype: str, timeout_s: float | None
+    ) -> Detections:
         tensor = grpcclient.InferInput(name, list(batch.shape), datatype)
         tensor.set_data_from_numpy(batch)
+        timeout = self._timeout_s if timeout_s is None else timeout_s
         outputs = [
             grpcclient.InferRequestedOutput(OUTPUT_DETECTIONS),
             grpcclient.InferRequestedOutput(OUTPUT_NUM_DETECTIONS),
         ]
         try:
-            result = await self._client.infer(self._model, [tensor], outputs=outputs, client_timeout=self._timeout_s)
+            result = await self._client.infer(self._model, [tensor], outputs=outputs, client_timeout=timeout)
         except InferenceServerException as exc:
             raise translate_error(exc) from exc
         rows = result.as_numpy(OUTPUT_DETECTIONS)
@@ -92,6 +125,8 @@ def translate_error(exc: InferenceServerException) -> TritonError:
     message = exc.message() or str(exc)
     if status in _REJECTED:
         return InferenceRejectedError(message)
+    if status == "StatusCode.DEADLINE_EXCEEDED":
+        return InferenceTimeoutError(f"{status}: {message}")
     if status in _UNAVAILABLE:
         return TritonUnavailableError(f"{status}: {message}")
     return InferenceFailedError(f"{status}: {message}")

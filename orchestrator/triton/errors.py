@@ -13,6 +13,10 @@ class TritonUnavailableError(TritonError):
     """The server cannot be reached or is not ready."""
 
 
+class InferenceTimeoutError(TritonUnavailableError):
+    """No answer within the request's deadline: the server may be alive but overloaded."""
+
+
 class InferenceRejectedError(TritonError):
     """The server refused this request (bad frame, wrong dtype...): retrying the same frame cannot help."""
 

@@ -1,0 +1,1 @@
+"""The run configuration: one frozen, typed object built at the edge (flags, TOML file), passed down."""

@@ -1,0 +1,1 @@
+"""Detection, frame-error and status events: the versioned JSON that leaves pitchside."""

@@ -1,0 +1,6 @@
+"""Per-stream pipeline metrics: Prometheus exposition and the bounded rolling stats behind progress lines."""
+
+from typing import Final
+
+ORCHESTRATOR_METRICS_PORT: Final = 9108
+"""Where ``pitchside run`` serves /metrics and /healthz by default (0 disables)."""

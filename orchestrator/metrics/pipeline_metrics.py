@@ -1,0 +1,44 @@
+"""Prometheus metrics of the orchestrator, labelled by stream."""
+
+from typing import Final
+
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+
+LATENCY_BUCKETS_S: Final = (0.005, 0.01, 0.02, 0.035, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0)
+STAGES: Final = ("decode", "queue", "inference", "glass_to_event")
+
+
+class PipelineMetrics:
+    """All series live on ``registry`` (a fresh CollectorRegistry in tests, the global one in production)."""
+
+    def __init__(self, registry: CollectorRegistry = REGISTRY) -> None:
+        self.frames_read = Counter(
+            "pitchside_frames_read_total", "Frames decoded from the source", ["stream"], registry=registry
+        )
+        self.frames_dropped = Counter(
+            "pitchside_frames_dropped_total",
+            "Frames dropped before inference by the live buffer policy",
+            ["stream", "reason"],
+            registry=registry,
+        )
+        self.events = Counter(
+            "pitchside_events_total", "Events emitted, by type", ["stream", "type"], registry=registry
+        )
+        self.inference_retries = Counter(
+            "pitchside_inference_retries_total", "Inference calls retried after Triton was unavailable", ["stream"],
+            registry=registry,
+        )  # fmt: skip
+        self.queue_depth = Gauge(
+            "pitchside_queue_depth", "Frames waiting in the stream buffer", ["stream"], registry=registry
+        )
+        self.in_flight = Gauge(
+            "pitchside_in_flight", "Frames sent to Triton, not yet answered", ["stream"], registry=registry
+        )
+        self.latency = Histogram(
+            "pitchside_stage_latency_seconds",
+            "Per-frame latency by stage",
+            ["stream", "stage"],
+            buckets=LATENCY_BUCKETS_S,
+            registry=registry,
+        )
+        self.up = Gauge("pitchside_stream_up", "1 while the stream's source is open", ["stream"], registry=registry)

@@ -1,0 +1,77 @@
+"""Where events go once built: sinks (as SinkRecords), the annotated video, metrics and rolling stats."""
+
+import json
+from typing import Protocol
+
+from orchestrator.events.model import DetectionEvent, Event, FrameErrorEvent, StatusEvent, StreamState, to_json_dict
+from orchestrator.metrics.pipeline_metrics import PipelineMetrics
+from orchestrator.metrics.rolling import StreamStats
+from orchestrator.pipeline.frame_buffer import DropReason
+from orchestrator.sinks.record import SinkRecord
+from orchestrator.sources.frame import Frame
+
+
+class RecordSink(Protocol):
+    def submit(self, record: SinkRecord) -> None:
+        """Take one record without blocking (see SinkFanout)."""
+
+
+class FrameAnnotator(Protocol):
+    def submit(self, frame: Frame, event: DetectionEvent) -> None:
+        """Take one frame and its detections without blocking."""
+
+
+class EventEmitter:
+    def __init__(
+        self,
+        sinks: RecordSink,
+        metrics: PipelineMetrics,
+        stats: dict[str, StreamStats],
+        annotator: FrameAnnotator | None = None,
+        annotate_stream: str | None = None,
+    ) -> None:
+        self._sinks = sinks
+        self._metrics = metrics
+        self._stats = stats
+        self._annotator = annotator
+        self._annotate_stream = annotate_stream
+
+    def emit(self, event: Event, frame: Frame | None) -> None:
+        document = to_json_dict(event)
+        payload = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+        stream_id = str(document["stream_id"])
+        self._sinks.submit(
+            SinkRecord(
+                str(document["event_id"]), stream_id, int(document["frame_seq"]), payload, float(document["emitted_at"])
+            )
+        )
+        self._metrics.events.labels(stream_id, document["type"]).inc()
+        self._account(stream_id, event)
+        if frame is not None and isinstance(event, DetectionEvent) and self._annotator is not None:
+            if stream_id == self._annotate_stream:
+                self._annotator.submit(frame, event)
+
+    def dropped(self, frame: Frame, reason: DropReason) -> None:
+        self._metrics.frames_dropped.labels(frame.stream_id, str(reason)).inc()
+        self._stats[frame.stream_id].dropped += 1
+
+    def retried(self, stream_id: str) -> None:
+        self._metrics.inference_retries.labels(stream_id).inc()
+        self._stats[stream_id].retries += 1
+
+    def _account(self, stream_id: str, event: Event) -> None:
+        stats = self._stats[stream_id]
+        if isinstance(event, DetectionEvent):
+            latency = event.latency
+            stats.record_event(latency.glass_to_event_ms, latency.inference_ms)
+            stats.frames_read = max(stats.frames_read, event.frame.frame_seq + 1)
+            for stage, ms in (("decode", latency.decode_ms), ("queue", latency.queue_ms),
+                              ("inference", latency.inference_ms), ("glass_to_event", latency.glass_to_event_ms)):  # fmt: skip
+                self._metrics.latency.labels(stream_id, stage).observe(ms / 1e3)
+        elif isinstance(event, FrameErrorEvent):
+            stats.frame_errors += 1
+            stats.events += 1
+        elif isinstance(event, StatusEvent):
+            stats.state = str(event.state)
+            stats.frames_read = max(stats.frames_read, event.frame_seq)
+            self._metrics.up.labels(stream_id).set(1 if event.state is StreamState.STARTED else 0)

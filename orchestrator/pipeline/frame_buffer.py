@@ -1,0 +1,93 @@
+"""The bounded buffer between a source thread and inference, with an explicit drop policy."""
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable
+from enum import StrEnum
+
+from orchestrator.pipeline.items import BufferItem
+from orchestrator.sources.frame import Frame
+
+
+class DropPolicy(StrEnum):
+    DROP_OLDEST = "drop_oldest"
+    """Live: a full buffer evicts its oldest frame, and frames older than the staleness budget are skipped,
+    so the freshest frame wins and latency cannot creep."""
+    BLOCK = "block"
+    """Offline: a full buffer makes the source wait; every frame is processed, none dropped."""
+
+
+class DropReason(StrEnum):
+    OVERFLOW = "overflow"
+    STALE = "stale"
+
+
+class FrameBuffer:
+    """Holds at most ``capacity`` frames; status markers and decode failures are never dropped."""
+
+    def __init__(
+        self,
+        capacity: int,
+        policy: DropPolicy,
+        staleness_budget_s: float | None,
+        on_drop: Callable[[Frame, DropReason], None],
+    ) -> None:
+        if capacity < 1:
+            raise ValueError("capacity must be at least 1")
+        self._capacity = capacity
+        self._policy = policy
+        self._staleness_s = staleness_budget_s if policy is DropPolicy.DROP_OLDEST else None
+        self._on_drop = on_drop
+        self._items: deque[BufferItem] = deque()
+        self._changed = asyncio.Condition()
+        self._closed = False
+
+    @property
+    def depth(self) -> int:
+        return sum(isinstance(item, Frame) for item in self._items)
+
+    async def put(self, item: BufferItem) -> None:
+        """Add ``item``; under BLOCK wait for room, under DROP_OLDEST evict the oldest frame instead."""
+        async with self._changed:
+            if self._closed:
+                raise RuntimeError("put on a closed frame buffer")
+            if isinstance(item, Frame):
+                await self._make_room()
+            self._items.append(item)
+            self._changed.notify_all()
+
+    async def get(self) -> BufferItem | None:
+        """The next item to process; None once the buffer is closed and empty."""
+        async with self._changed:
+            while True:
+                await self._changed.wait_for(lambda: bool(self._items) or self._closed)
+                if not self._items:
+                    return None
+                item = self._items.popleft()
+                self._changed.notify_all()
+                if not self._is_stale(item):
+                    return item
+
+    async def close(self) -> None:
+        """No more puts; get() drains what is left, then returns None."""
+        async with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+
+    async def _make_room(self) -> None:
+        if self._policy is DropPolicy.BLOCK:
+            await self._changed.wait_for(lambda: self.depth < self._capacity)
+            return
+        while self.depth >= self._capacity:
+            oldest = next(item for item in self._items if isinstance(item, Frame))
+            self._items.remove(oldest)
+            self._on_drop(oldest, DropReason.OVERFLOW)
+
+    def _is_stale(self, item: BufferItem) -> bool:
+        if self._staleness_s is None or not isinstance(item, Frame):
+            return False
+        if time.monotonic() - item.ready_mono <= self._staleness_s:
+            return False
+        self._on_drop(item, DropReason.STALE)
+        return True

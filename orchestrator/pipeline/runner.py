@@ -1,0 +1,38 @@
+"""All streams of a run side by side: each in its own task, sharing Triton's dynamic batcher."""
+
+import asyncio
+import concurrent.futures
+import uuid
+
+from orchestrator.config.run_config import RunConfig
+from orchestrator.pipeline.stream import Detector, EventOutput, StreamPipeline
+from orchestrator.tracking.tracker import Tracker
+
+
+class Pipeline:
+    """``await run()`` until every stream has ended or failed; ``stop()`` ends them gracefully."""
+
+    def __init__(self, config: RunConfig, detector: Detector, output: EventOutput, run_id: str | None = None) -> None:
+        self.run_id = run_id or uuid.uuid4().hex[:12]
+        window = asyncio.Semaphore(config.triton.max_in_flight)
+        self.streams = [
+            StreamPipeline(
+                spec, config.flow, detector, window, output, Tracker(), self.run_id, config.triton.request_timeout_s
+            )  # fmt: skip
+            for spec in config.streams
+        ]
+
+    async def run(self) -> None:
+        # One thread per source: a stalled camera's blocking read never takes another stream's thread.
+        executor = concurrent.futures.ThreadPoolExecutor(len(self.streams), thread_name_prefix="source")
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                for stream in self.streams:
+                    tasks.create_task(stream.run(executor), name=f"stream-{stream.stream_id}")
+        finally:
+            self.stop()
+            executor.shutdown(wait=False, cancel_futures=True)
+
+    def stop(self) -> None:
+        for stream in self.streams:
+            stream.stop()

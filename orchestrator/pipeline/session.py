@@ -1,0 +1,137 @@
+"""A whole ``pitchside run``: Triton (given or embedded), endpoint pool, sinks, metrics, streams, progress."""
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from typing import Final
+
+from prometheus_client import REGISTRY, CollectorRegistry
+
+from orchestrator.config.run_config import RunConfig
+from orchestrator.metrics.http_server import MetricsServer
+from orchestrator.metrics.pipeline_metrics import PipelineMetrics
+from orchestrator.metrics.rolling import StreamStats
+from orchestrator.pipeline.annotated_video import AnnotatedVideoWriter
+from orchestrator.pipeline.emitter import EventEmitter
+from orchestrator.pipeline.runner import Pipeline
+from orchestrator.sinks.fanout import SinkFanout
+from orchestrator.sinks.metrics import SinkStats
+from orchestrator.sinks.settings import DeliverySettings
+from orchestrator.triton.embedded import EmbeddedTriton, EmbeddedTritonConfig, ServerPorts
+from orchestrator.triton.errors import TritonUnavailableError
+from orchestrator.triton.pool import EndpointPool
+
+log = logging.getLogger(__name__)
+STARTUP_HEALTH_TIMEOUT_S: Final = 10.0
+DEFAULT_ANNOTATE_FPS: Final = 10.0
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run_id: str
+    triton_urls: tuple[str, ...]
+    elapsed_s: float
+    streams: tuple[StreamStats, ...]
+    sinks: tuple[SinkStats, ...]
+
+    def lines(self) -> list[str]:
+        out = [f"run {self.run_id}: {self.elapsed_s:.1f} s against {', '.join(self.triton_urls)}"]
+        for s in self.streams:
+            out.append(
+                f"  {s.stream_id}: {s.state}, {s.frames_read} frames read, {s.events - s.frame_errors} detection events, "
+                f"{s.frame_errors} frame errors, {s.dropped} dropped, {s.retries} retries, "
+                f"{s.average_fps():.1f} fps, glass-to-event p50 {s.percentile(50):.1f} ms p99 {s.percentile(99):.1f} ms"
+            )
+        for sink in self.sinks:
+            out.append(f"  sink {sink.sink}: {sink.delivered} delivered, {sink.journaled} journaled, "
+                       f"{sink.dead_lettered} dead-lettered, {sink.retried} retried")  # fmt: skip
+        return out
+
+
+async def run_session(
+    config: RunConfig,
+    *,
+    registry: CollectorRegistry = REGISTRY,
+    report: Callable[[str], None] = print,
+    stop: asyncio.Event | None = None,
+) -> RunSummary:
+    """Run every stream to its end (or until ``stop`` is set) and return the summary.
+
+    Raises TritonUnavailableError when no Triton endpoint is ready at start.
+    """
+    config = config.validated()
+    started = time.monotonic()
+    async with AsyncExitStack() as stack:
+        urls = config.triton.urls or ((await stack.enter_async_context(_embedded(config))).endpoints.grpc_url,)
+        pool = await stack.enter_async_context(
+            EndpointPool.connect(urls, config.triton.model, config.triton.request_timeout_s, config.triton.wire)
+        )
+        if not await pool.wait_healthy(STARTUP_HEALTH_TIMEOUT_S):
+            raise TritonUnavailableError(f"no Triton endpoint ready at {', '.join(urls)} (model {config.triton.model})")
+        settings = DeliverySettings(journal_dir=config.journal_dir, dead_letter_path=config.dead_letter_path)
+        fanout = await stack.enter_async_context(SinkFanout.from_uris(config.sinks, settings, registry=registry))
+        stats = {spec.stream_id: StreamStats(spec.stream_id) for spec in config.streams}
+        annotator = stack.enter_context(_annotator(config))
+        emitter = EventEmitter(fanout, PipelineMetrics(registry), stats, annotator, config.streams[0].stream_id)
+        pipeline = Pipeline(config, pool, emitter)
+        if config.metrics_port is not None:
+            stack.enter_context(_metrics_server(config.metrics_port, registry, pool))
+        report(
+            f"run {pipeline.run_id}: {len(config.streams)} stream(s), {config.flow.mode} mode, Triton at {', '.join(urls)}"
+        )
+        async with asyncio.TaskGroup() as tasks:
+            progress = tasks.create_task(_progress(stats, pipeline, config.progress_interval_s, report))
+            watcher = tasks.create_task(_stop_on(stop, pipeline)) if stop is not None else None
+            await pipeline.run()
+            progress.cancel()
+            if watcher is not None:
+                watcher.cancel()
+    return RunSummary(pipeline.run_id, tuple(urls), time.monotonic() - started, tuple(stats.values()), fanout.stats())
+
+
+@asynccontextmanager
+async def _embedded(config: RunConfig) -> AsyncIterator[EmbeddedTriton]:
+    async with EmbeddedTriton(EmbeddedTritonConfig(config.triton.model_repository, ServerPorts(0, 0, 0))) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def _annotator(config: RunConfig) -> Iterator[AnnotatedVideoWriter | None]:
+    if config.annotate is None:
+        yield None
+        return
+    writer = AnnotatedVideoWriter(config.annotate, DEFAULT_ANNOTATE_FPS)
+    writer.start()
+    try:
+        yield writer
+    finally:
+        writer.close()
+
+
+@contextlib.contextmanager
+def _metrics_server(port: int, registry: CollectorRegistry, pool: EndpointPool) -> Iterator[MetricsServer]:
+    server = MetricsServer(port, lambda: any(e.healthy for e in pool.endpoints), registry)
+    server.start()
+    log.info("metrics on :%d/metrics, health on :%d/healthz", server.port, server.port)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+async def _progress(
+    stats: dict[str, StreamStats], pipeline: Pipeline, interval_s: float, report: Callable[[str], None]
+) -> None:
+    while True:
+        await asyncio.sleep(interval_s)
+        for stream in pipeline.streams:
+            report(f"{stats[stream.stream_id].line()}  queue {stream.queue_depth}")
+
+
+async def _stop_on(stop: asyncio.Event, pipeline: Pipeline) -> None:
+    await stop.wait()
+    pipeline.stop()

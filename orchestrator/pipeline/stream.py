@@ -1,0 +1,231 @@
+"""One camera stream: source thread -> frame buffer -> Triton (a window of frames in flight) ->
+in-order release -> tracker -> events.
+
+Every item taken from the buffer yields exactly one event, in frame order, whatever happens to it:
+detections, a frame_error (rejected, failed, or unavailable through an outage), or a status change.
+"""
+
+import asyncio
+import concurrent.futures
+import logging
+import time
+from collections.abc import Callable
+from typing import Final, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from orchestrator.config.run_config import FlowSettings
+from orchestrator.events.model import (
+    DetectionEvent,
+    Event,
+    FrameContext,
+    FrameErrorCode,
+    FrameErrorEvent,
+    StageLatency,
+    StatusEvent,
+    StreamState,
+    TrackedDetection,
+)
+from orchestrator.pipeline.frame_buffer import DropReason, FrameBuffer
+from orchestrator.pipeline.items import BufferItem, StatusMarker, UndecodableFrame
+from orchestrator.pipeline.reorder import Reorderer
+from orchestrator.pipeline.results import Failed, Inferred, Result, failed
+from orchestrator.sources.capture import FrameReader, open_reader
+from orchestrator.sources.frame import Frame
+from orchestrator.sources.source_thread import SourceThread
+from orchestrator.sources.spec import SourceSpec
+from orchestrator.tracking.tracker import Tracker
+from orchestrator.triton.detections import Detections
+from orchestrator.triton.errors import InferenceFailedError, InferenceRejectedError, TritonUnavailableError
+from orchestrator.vision.coco import class_name
+
+log = logging.getLogger(__name__)
+RETRY_BACKOFF_S: Final = (0.05, 1.0)
+
+
+class Detector(Protocol):
+    async def detect(self, image: npt.NDArray[np.uint8], timeout_s: float) -> tuple[Detections, str]:
+        """Detections for one (H, W, 3) uint8 BGR frame, and which endpoint served them."""
+
+
+class EventOutput(Protocol):
+    def emit(self, event: Event, frame: Frame | None) -> None:
+        """Hand an event on (to sinks, annotator, metrics); must not block the event loop."""
+
+    def dropped(self, frame: Frame, reason: DropReason) -> None: ...
+
+    def retried(self, stream_id: str) -> None: ...
+
+
+class StreamPipeline:
+    def __init__(
+        self,
+        spec: SourceSpec,
+        flow: FlowSettings,
+        detector: Detector,
+        window: asyncio.Semaphore,
+        output: EventOutput,
+        tracker: Tracker,
+        run_id: str,
+        request_timeout_s: float,
+        reader_factory: Callable[[SourceSpec], FrameReader] = open_reader,
+    ) -> None:
+        self._spec = spec
+        self._flow = flow
+        self._detector = detector
+        self._window = window
+        self._output = output
+        self._tracker = tracker
+        self._run_id = run_id
+        self._timeout_s = request_timeout_s
+        self._reader_factory = reader_factory
+        self._reorder: Reorderer[Result] = Reorderer()
+        self._last_tracked_seq: int | None = None
+        self._status_count = 0
+        self._source: SourceThread | None = None
+        self._buffer: FrameBuffer | None = None
+
+    @property
+    def stream_id(self) -> str:
+        return self._spec.stream_id
+
+    @property
+    def queue_depth(self) -> int:
+        return 0 if self._buffer is None else self._buffer.depth
+
+    def stop(self) -> None:
+        """Stop reading; frames already read are still processed and emitted."""
+        if self._source is not None:
+            self._source.stop()
+
+    async def run(self, executor: concurrent.futures.Executor) -> None:
+        """Run until the source ends or fails and every frame read has been emitted. Never raises
+        (but CancelledError): a broken stream must not stop the others."""
+        loop = asyncio.get_running_loop()
+        policy = self._flow.policy_for(self._spec)
+        self._buffer = FrameBuffer(
+            self._flow.buffer_for(self._spec), policy, self._flow.staleness_budget_s, self._output.dropped
+        )
+        self._source = SourceThread(
+            self._spec, self._reader_factory, self._buffer.put, loop,
+            paced=self._flow.paced(self._spec), reconnect=self._flow.reconnect, max_frames=self._flow.max_frames,
+        )  # fmt: skip
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                tasks.create_task(self._read(loop, executor, self._source, self._buffer))
+                await self._dispatch(self._buffer, tasks)
+        except Exception as exc:  # one stream's failure is reported, never spread
+            log.exception("stream %s failed", self.stream_id)
+            self._emit_status(self._failure_marker(exc))
+        finally:
+            self._source.stop()
+
+    async def _read(
+        self, loop: asyncio.AbstractEventLoop, executor: concurrent.futures.Executor, source: SourceThread,
+        buffer: FrameBuffer,
+    ) -> None:  # fmt: skip
+        try:
+            await loop.run_in_executor(executor, source.run)
+        finally:
+            source.stop()
+            await buffer.close()
+
+    async def _dispatch(self, buffer: FrameBuffer, tasks: asyncio.TaskGroup) -> None:
+        slots = asyncio.Semaphore(self._flow.stream_in_flight)
+        while True:
+            await slots.acquire()  # a free slot first, then the freshest frame: no frame ages waiting for a slot
+            item = await buffer.get()
+            if item is None:
+                slots.release()
+                return
+            slot = self._reorder.reserve()
+            tasks.create_task(self._process(item, slot, slots))
+
+    async def _process(self, item: BufferItem, slot: int, slots: asyncio.Semaphore) -> None:
+        try:
+            result = await self._resolve(item)
+        except Exception as exc:  # a bug fails this frame only, and it is still reported in order
+            log.exception("stream %s: frame processing failed", self.stream_id)
+            result = (
+                failed(item, FrameErrorCode.FAILED, f"internal error: {exc!r}")
+                if isinstance(item, Frame)
+                else self._failure_marker(exc)
+            )
+        finally:
+            slots.release()
+        for ready in self._reorder.complete(slot, result):
+            self._finish(ready)
+
+    async def _resolve(self, item: BufferItem) -> Result:
+        if isinstance(item, StatusMarker):
+            return item
+        if isinstance(item, UndecodableFrame):
+            return Failed(item.stream_id, item.seq, item.source_ts_s, item.captured_at, None, None,
+                          FrameErrorCode.REJECTED, item.message)  # fmt: skip
+        return await self._infer(item)
+
+    async def _infer(self, frame: Frame) -> Result:
+        queue_ms = (time.monotonic() - frame.ready_mono) * 1e3
+        budget_s = self._flow.staleness_budget_s if self._flow.is_live(self._spec) else self._flow.outage_timeout_s
+        async with self._window:
+            started = time.perf_counter()
+            attempt = 0
+            while True:
+                try:
+                    detections, endpoint = await self._detector.detect(frame.image, self._timeout_s)
+                    return Inferred(frame, detections, queue_ms, (time.perf_counter() - started) * 1e3, endpoint)
+                except InferenceRejectedError as exc:
+                    return failed(frame, FrameErrorCode.REJECTED, str(exc))
+                except InferenceFailedError as exc:
+                    return failed(frame, FrameErrorCode.FAILED, str(exc))
+                except TritonUnavailableError as exc:
+                    attempt += 1
+                    waited = time.perf_counter() - started
+                    if waited >= budget_s:
+                        return failed(frame, FrameErrorCode.UNAVAILABLE,
+                                      f"{exc} (gave up after {attempt} attempts over {waited:.1f} s)")  # fmt: skip
+                    self._output.retried(self.stream_id)
+                    pause = min(RETRY_BACKOFF_S[1], RETRY_BACKOFF_S[0] * 2**attempt, budget_s - waited)
+                    await asyncio.sleep(pause)
+
+    def _finish(self, result: Result) -> None:
+        now = time.time()
+        if isinstance(result, StatusMarker):
+            self._emit_status(result)
+        elif isinstance(result, Failed):
+            context = FrameContext(result.stream_id, self._run_id, result.seq, result.source_ts_s, result.captured_at,
+                                   result.width, result.height)  # fmt: skip
+            self._output.emit(FrameErrorEvent(context, result.code, result.message, now), None)
+        else:
+            self._output.emit(self._detection_event(result, now), result.frame)
+
+    def _detection_event(self, result: Inferred, now: float) -> DetectionEvent:
+        frame, found = result.frame, result.detections
+        gap = 1 if self._last_tracked_seq is None else frame.seq - self._last_tracked_seq
+        self._last_tracked_seq = frame.seq
+        track_ids = self._tracker.update(found.boxes, found.scores, found.class_ids, frame_gap=gap)
+        detections = tuple(
+            TrackedDetection(
+                (float(b[0]), float(b[1]), float(b[2]), float(b[3])), float(s), int(c), class_name(int(c)), int(t)
+            )
+            for b, s, c, t in zip(found.boxes, found.scores, found.class_ids, track_ids, strict=True)
+        )
+        height, width = frame.image.shape[:2]
+        context = FrameContext(
+            self.stream_id, self._run_id, frame.seq, frame.source_ts_s, frame.captured_at, width, height
+        )
+        latency = StageLatency(
+            frame.decode_s * 1e3, result.queue_ms, result.inference_ms, (now - frame.captured_at) * 1e3
+        )
+        return DetectionEvent(context, detections, latency, now)
+
+    def _failure_marker(self, exc: BaseException) -> StatusMarker:
+        frames_read = 0 if self._source is None else self._source.frames_read
+        return StatusMarker(StreamState.FAILED, f"internal error: {exc!r}", frames_read)
+
+    def _emit_status(self, marker: StatusMarker) -> None:
+        event = StatusEvent(self.stream_id, self._run_id, marker.frames_read, marker.state, marker.detail, time.time(),
+                            self._status_count)  # fmt: skip
+        self._status_count += 1
+        self._output.emit(event, None)

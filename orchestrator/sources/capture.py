@@ -1,0 +1,158 @@
+"""Blocking frame readers, one per kind of source. They run on a source thread, never on the event loop."""
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Final, Protocol
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from orchestrator.sources.spec import SourceKind, SourceSpec, synthetic_params
+
+IMAGE_SUFFIXES: Final = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
+NETWORK_OPEN_TIMEOUT_MS: Final = 5_000
+NETWORK_READ_TIMEOUT_MS: Final = 5_000
+"""A network stream that delivers no frame for this long counts as stalled and is reconnected."""
+DEFAULT_STILLS_FPS: Final = 10.0
+
+
+class SourceError(Exception):
+    """The source cannot be opened or read; the message says which and why."""
+
+
+class FrameDecodeError(Exception):
+    """One frame could not be decoded; the source itself goes on."""
+
+
+class FrameReader(Protocol):
+    @property
+    def fps(self) -> float | None:
+        """Native frame rate when the source declares one."""
+
+    def read(self) -> npt.NDArray[np.uint8] | None:
+        """The next (H, W, 3) uint8 BGR frame, None at the end (or, for a live source, on a stall)."""
+
+    def close(self) -> None: ...
+
+
+def open_reader(spec: SourceSpec) -> FrameReader:
+    """Open ``spec``'s source; raises SourceError with a clear message when it cannot."""
+    if spec.kind is SourceKind.IMAGES:
+        return ImageDirectoryReader(Path(spec.uri))
+    if spec.kind is SourceKind.SYNTHETIC:
+        return SyntheticReader.from_uri(spec.uri)
+    return VideoReader.open(spec)
+
+
+class VideoReader:
+    """OpenCV/FFmpeg VideoCapture over a file or a network URL."""
+
+    def __init__(self, capture: cv2.VideoCapture, uri: str) -> None:
+        self._capture = capture
+        self._uri = uri
+        fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
+        self._fps = fps if 0.0 < fps < 1000.0 else None
+
+    @classmethod
+    def open(cls, spec: SourceSpec) -> "VideoReader":
+        if spec.kind is SourceKind.FILE and not Path(spec.uri).is_file():
+            raise SourceError(f"{spec.uri}: no such file")
+        params = (
+            [
+                cv2.CAP_PROP_OPEN_TIMEOUT_MSEC,
+                NETWORK_OPEN_TIMEOUT_MS,
+                cv2.CAP_PROP_READ_TIMEOUT_MSEC,
+                NETWORK_READ_TIMEOUT_MS,
+            ]
+            if spec.kind is SourceKind.NETWORK
+            else []
+        )
+        capture = cv2.VideoCapture(spec.uri, cv2.CAP_FFMPEG, params)
+        if not capture.isOpened():
+            capture.release()
+            raise SourceError(f"{spec.uri}: cannot open as a video (not a video, unsupported codec, or unreachable)")
+        return cls(capture, spec.uri)
+
+    @property
+    def fps(self) -> float | None:
+        return self._fps
+
+    def read(self) -> npt.NDArray[np.uint8] | None:
+        ok, frame = self._capture.read()
+        if not ok or frame is None:
+            return None
+        return _as_bgr(frame)
+
+    def close(self) -> None:
+        self._capture.release()
+
+
+class ImageDirectoryReader:
+    """Still images of a directory in name order; an undecodable file fails that frame only."""
+
+    def __init__(self, directory: Path) -> None:
+        if not directory.is_dir():
+            raise SourceError(f"{directory}: not a directory")
+        self._files: Iterator[Path] = iter(sorted(p for p in directory.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES))
+
+    @property
+    def fps(self) -> float | None:
+        return DEFAULT_STILLS_FPS
+
+    def read(self) -> npt.NDArray[np.uint8] | None:
+        path = next(self._files, None)
+        if path is None:
+            return None
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None:
+            raise FrameDecodeError(f"{path.name}: not a decodable image")
+        return _as_bgr(image)
+
+    def close(self) -> None:
+        self._files = iter(())
+
+
+class SyntheticReader:
+    """Deterministic frames: a bright square moving across a grey field (tests and load generation)."""
+
+    def __init__(self, width: int, height: int, fps: float, frames: int) -> None:
+        self._size = (height, width)
+        self._fps = fps
+        self._remaining = frames
+        self._index = 0
+
+    @classmethod
+    def from_uri(cls, uri: str) -> "SyntheticReader":
+        p = synthetic_params(uri)
+        return cls(int(p.get("width", 640)), int(p.get("height", 480)), p.get("fps", 30.0), int(p.get("frames", 300)))
+
+    @property
+    def fps(self) -> float | None:
+        return self._fps
+
+    def read(self) -> npt.NDArray[np.uint8] | None:
+        if self._remaining <= 0:
+            return None
+        self._remaining -= 1
+        height, width = self._size
+        frame = np.full((height, width, 3), 96, np.uint8)
+        side = max(8, min(height, width) // 6)
+        x = (self._index * 7) % max(1, width - side)
+        frame[height // 3 : height // 3 + side, x : x + side] = 230
+        self._index += 1
+        return frame
+
+    def close(self) -> None:
+        self._remaining = 0
+
+
+def _as_bgr(decoded: npt.NDArray[np.generic]) -> npt.NDArray[np.uint8]:
+    if decoded.dtype != np.uint8:
+        raise FrameDecodeError(f"decoded frame has dtype {decoded.dtype}, expected uint8")
+    frame = np.asarray(decoded, dtype=np.uint8)
+    if frame.ndim == 2:
+        return np.asarray(cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR), dtype=np.uint8)
+    if frame.shape[2] == 4:
+        return np.asarray(cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR), dtype=np.uint8)
+    return frame

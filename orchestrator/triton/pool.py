@@ -1,0 +1,150 @@
+"""Client-side balancing, health checks and failover across several Triton endpoints.
+
+A Kubernetes Service balances TCP connections, not gRPC calls, so a long-lived channel pins one pod.
+The pool spreads calls itself: each call goes to the healthy endpoint with the fewest calls in flight;
+an endpoint that fails with UNAVAILABLE is taken out until a background health check sees it ready.
+Each endpoint URL may itself be a headless-Service name resolved to many pods (gRPC round_robin).
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Final, Self
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from orchestrator.triton.client import DetectionClient
+from orchestrator.triton.detections import Detections
+from orchestrator.triton.errors import InferenceTimeoutError, TritonUnavailableError
+
+log = logging.getLogger(__name__)
+HEALTH_INTERVAL_S: Final = 1.0
+HEALTH_TIMEOUT_S: Final = 2.0
+JPEG_QUALITY: Final = 90
+
+
+class WireFormat(StrEnum):
+    RAW = "raw"
+    """uint8 HWC BGR as is: no encode/decode cost; the default (see docs/PERFORMANCE.md)."""
+    JPEG = "jpeg"
+    """JPEG-encoded on a worker thread, decoded in the ensemble: ~10-30x fewer bytes on the wire."""
+
+
+@dataclass
+class Endpoint:
+    url: str
+    client: DetectionClient
+    healthy: bool = True
+    in_flight: int = 0
+    failures: int = 0
+    last_change: float = field(default_factory=time.monotonic)
+
+
+class EndpointPool:
+    """Use as ``async with EndpointPool.connect(urls) as pool``; the health-check task is owned here."""
+
+    def __init__(self, endpoints: Sequence[Endpoint], wire: WireFormat = WireFormat.RAW) -> None:
+        if not endpoints:
+            raise ValueError("at least one Triton endpoint is needed")
+        self._endpoints = list(endpoints)
+        self._wire = wire
+        self._health_task: asyncio.Task[None] | None = None
+        self._turn = 0
+        self._any_healthy = asyncio.Event()
+        self._any_healthy.set()
+
+    @classmethod
+    def connect(cls, urls: Sequence[str], model: str, timeout_s: float, wire: WireFormat = WireFormat.RAW) -> Self:
+        return cls([Endpoint(url, DetectionClient.connect(url, model, timeout_s)) for url in urls], wire)
+
+    @property
+    def endpoints(self) -> list[Endpoint]:
+        return list(self._endpoints)
+
+    async def __aenter__(self) -> Self:
+        await self.check_health()
+        self._health_task = asyncio.create_task(self._health_loop(), name="triton-health")
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._health_task is not None:
+            self._health_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._health_task
+        for endpoint in self._endpoints:
+            await endpoint.client.close()
+
+    async def detect(self, image: npt.NDArray[np.uint8], timeout_s: float) -> tuple[Detections, str]:
+        """Detections for one frame and the URL that served it. Raises TritonUnavailableError when no
+        endpoint is healthy or the chosen one fails to answer (the caller decides whether to retry)."""
+        endpoint = self._pick()
+        endpoint.in_flight += 1
+        try:
+            if self._wire is WireFormat.JPEG:
+                data = await asyncio.to_thread(_encode_jpeg, image)
+                detections = await endpoint.client.detect_encoded(data, timeout_s)
+            else:
+                detections = await endpoint.client.detect_raw(image, timeout_s)
+        except InferenceTimeoutError:
+            raise  # slow is not down: the health check decides
+        except TritonUnavailableError:
+            self._mark(endpoint, healthy=False)
+            raise
+        finally:
+            endpoint.in_flight -= 1
+        return detections, endpoint.url
+
+    async def wait_healthy(self, timeout_s: float) -> bool:
+        """Wait until some endpoint is healthy; False on timeout."""
+        try:
+            await asyncio.wait_for(self._any_healthy.wait(), timeout_s)
+        except TimeoutError:
+            return False
+        return True
+
+    async def check_health(self) -> None:
+        results = await asyncio.gather(*(self._probe(e) for e in self._endpoints))
+        for endpoint, ready in zip(self._endpoints, results, strict=True):
+            self._mark(endpoint, healthy=ready)
+
+    def _pick(self) -> Endpoint:
+        healthy = [e for e in self._endpoints if e.healthy]
+        if not healthy:
+            raise TritonUnavailableError(f"no healthy Triton endpoint among {[e.url for e in self._endpoints]}")
+        self._turn += 1
+        return min(healthy, key=lambda e: (e.in_flight, (self._endpoints.index(e) - self._turn) % len(self._endpoints)))
+
+    def _mark(self, endpoint: Endpoint, healthy: bool) -> None:
+        if endpoint.healthy != healthy:
+            log.warning("Triton endpoint %s is now %s", endpoint.url, "healthy" if healthy else "unavailable")
+            endpoint.healthy, endpoint.last_change = healthy, time.monotonic()
+            endpoint.failures += 0 if healthy else 1
+        if any(e.healthy for e in self._endpoints):
+            self._any_healthy.set()
+        else:
+            self._any_healthy.clear()
+
+    async def _health_loop(self) -> None:
+        while True:
+            await asyncio.sleep(HEALTH_INTERVAL_S)
+            await self.check_health()
+
+    @staticmethod
+    async def _probe(endpoint: Endpoint) -> bool:
+        try:
+            return await asyncio.wait_for(endpoint.client.is_ready(), HEALTH_TIMEOUT_S)
+        except TimeoutError:
+            return False
+
+
+def _encode_jpeg(image: npt.NDArray[np.uint8]) -> bytes:
+    ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+    if not ok:
+        raise ValueError("JPEG encoding failed")
+    return bytes(data)
