@@ -36,7 +36,7 @@ def run(
             "-s",
             help="Video file, image directory, RTSP/HTTP/HLS URL or synthetic:?...; "
             "ID=URI names the stream. Repeatable. Default: the bundled sample clip.",
-        ),  # fmt: skip
+        ),
     ] = None,
     sink: Annotated[
         list[str] | None,
@@ -50,7 +50,7 @@ def run(
             "--triton-url",
             envvar="PITCHSIDE_TRITON_URL",
             help="gRPC endpoint(s) of Triton; without one an embedded server is started. Repeatable.",
-        ),  # fmt: skip
+        ),
     ] = None,
     config: Annotated[Path | None, typer.Option("--config", "-c", exists=True, help="TOML config file.")] = None,
     mode: Annotated[
@@ -72,8 +72,19 @@ def run(
     try:
         base = load_toml(config) if config is not None else RunConfig()
         chosen_mode = Mode.OFFLINE if offline else Mode.LIVE if realtime else mode
-        settings = _apply_flags(base, source, sink, triton_url, chosen_mode, wire, annotate, metrics_port,
-                                max_frames, shard, model_repository).validated()  # fmt: skip
+        settings = _apply_flags(
+            base,
+            source,
+            sink,
+            triton_url,
+            chosen_mode,
+            wire,
+            annotate,
+            metrics_port,
+            max_frames,
+            shard,
+            model_repository,
+        ).validated()
     except (ConfigError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from exc

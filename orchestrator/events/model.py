@@ -128,11 +128,23 @@ def to_json_dict(event: Event) -> dict[str, Any]:
         }
     body = _frame_body(event.frame)
     if isinstance(event, FrameErrorEvent):
-        envelope = _envelope(EventType.FRAME_ERROR, event.frame.stream_id, event.frame.run_id, "frame",
-                             event.frame.frame_seq, event.emitted_at)  # fmt: skip
+        envelope = _envelope(
+            EventType.FRAME_ERROR,
+            event.frame.stream_id,
+            event.frame.run_id,
+            "frame",
+            event.frame.frame_seq,
+            event.emitted_at,
+        )
         return {**envelope, **body, "error": {"code": str(event.code), "message": event.message}}
-    envelope = _envelope(EventType.DETECTIONS, event.frame.stream_id, event.frame.run_id, "frame",
-                         event.frame.frame_seq, event.emitted_at)  # fmt: skip
+    envelope = _envelope(
+        EventType.DETECTIONS,
+        event.frame.stream_id,
+        event.frame.run_id,
+        "frame",
+        event.frame.frame_seq,
+        event.emitted_at,
+    )
     return {
         **envelope,
         **body,

@@ -25,9 +25,11 @@ class PipelineMetrics:
             "pitchside_events_total", "Events emitted, by type", ["stream", "type"], registry=registry
         )
         self.inference_retries = Counter(
-            "pitchside_inference_retries_total", "Inference calls retried after Triton was unavailable", ["stream"],
+            "pitchside_inference_retries_total",
+            "Inference calls retried after Triton was unavailable",
+            ["stream"],
             registry=registry,
-        )  # fmt: skip
+        )
         self.queue_depth = Gauge(
             "pitchside_queue_depth", "Frames waiting in the stream buffer", ["stream"], registry=registry
         )

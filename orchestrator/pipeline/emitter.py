@@ -47,9 +47,9 @@ class EventEmitter:
         )
         self._metrics.events.labels(stream_id, document["type"]).inc()
         self._account(stream_id, event)
-        if frame is not None and isinstance(event, DetectionEvent) and self._annotator is not None:
-            if stream_id == self._annotate_stream:
-                self._annotator.submit(frame, event)
+        wanted = self._annotator is not None and stream_id == self._annotate_stream
+        if wanted and frame is not None and isinstance(event, DetectionEvent):
+            self._annotator.submit(frame, event)  # type: ignore[union-attr]
 
     def dropped(self, frame: Frame, reason: DropReason) -> None:
         self._metrics.frames_dropped.labels(frame.stream_id, str(reason)).inc()
@@ -65,8 +65,12 @@ class EventEmitter:
             latency = event.latency
             stats.record_event(latency.glass_to_event_ms, latency.inference_ms)
             stats.frames_read = max(stats.frames_read, event.frame.frame_seq + 1)
-            for stage, ms in (("decode", latency.decode_ms), ("queue", latency.queue_ms),
-                              ("inference", latency.inference_ms), ("glass_to_event", latency.glass_to_event_ms)):  # fmt: skip
+            for stage, ms in (
+                ("decode", latency.decode_ms),
+                ("queue", latency.queue_ms),
+                ("inference", latency.inference_ms),
+                ("glass_to_event", latency.glass_to_event_ms),
+            ):
                 self._metrics.latency.labels(stream_id, stage).observe(ms / 1e3)
         elif isinstance(event, FrameErrorEvent):
             stats.frame_errors += 1

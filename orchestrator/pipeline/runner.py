@@ -18,7 +18,7 @@ class Pipeline:
         self.streams = [
             StreamPipeline(
                 spec, config.flow, detector, window, output, Tracker(), self.run_id, config.triton.request_timeout_s
-            )  # fmt: skip
+            )
             for spec in config.streams
         ]
 

@@ -42,13 +42,16 @@ class RunSummary:
         out = [f"run {self.run_id}: {self.elapsed_s:.1f} s against {', '.join(self.triton_urls)}"]
         for s in self.streams:
             out.append(
-                f"  {s.stream_id}: {s.state}, {s.frames_read} frames read, {s.events - s.frame_errors} detection events, "
+                f"  {s.stream_id}: {s.state}, {s.frames_read} frames read, "
+                f"{s.events - s.frame_errors} detection events, "
                 f"{s.frame_errors} frame errors, {s.dropped} dropped, {s.retries} retries, "
                 f"{s.average_fps():.1f} fps, glass-to-event p50 {s.percentile(50):.1f} ms p99 {s.percentile(99):.1f} ms"
             )
         for sink in self.sinks:
-            out.append(f"  sink {sink.sink}: {sink.delivered} delivered, {sink.journaled} journaled, "
-                       f"{sink.dead_lettered} dead-lettered, {sink.retried} retried")  # fmt: skip
+            out.append(
+                f"  sink {sink.sink}: {sink.delivered} delivered, {sink.journaled} journaled, "
+                f"{sink.dead_lettered} dead-lettered, {sink.retried} retried"
+            )
         return out
 
 
@@ -80,9 +83,8 @@ async def run_session(
         pipeline = Pipeline(config, pool, emitter)
         if config.metrics_port is not None:
             stack.enter_context(_metrics_server(config.metrics_port, registry, pool))
-        report(
-            f"run {pipeline.run_id}: {len(config.streams)} stream(s), {config.flow.mode} mode, Triton at {', '.join(urls)}"
-        )
+        where = ", ".join(urls)
+        report(f"run {pipeline.run_id}: {len(config.streams)} stream(s), {config.flow.mode} mode, Triton at {where}")
         async with asyncio.TaskGroup() as tasks:
             progress = tasks.create_task(_progress(stats, pipeline, config.progress_interval_s, report))
             watcher = tasks.create_task(_stop_on(stop, pipeline)) if stop is not None else None

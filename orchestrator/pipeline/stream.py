@@ -108,9 +108,14 @@ class StreamPipeline:
             self._flow.buffer_for(self._spec), policy, self._flow.staleness_budget_s, self._output.dropped
         )
         self._source = SourceThread(
-            self._spec, self._reader_factory, self._buffer.put, loop,
-            paced=self._flow.paced(self._spec), reconnect=self._flow.reconnect, max_frames=self._flow.max_frames,
-        )  # fmt: skip
+            self._spec,
+            self._reader_factory,
+            self._buffer.put,
+            loop,
+            paced=self._flow.paced(self._spec),
+            reconnect=self._flow.reconnect,
+            max_frames=self._flow.max_frames,
+        )
         try:
             async with asyncio.TaskGroup() as tasks:
                 tasks.create_task(self._read(loop, executor, self._source, self._buffer))
@@ -122,9 +127,12 @@ class StreamPipeline:
             self._source.stop()
 
     async def _read(
-        self, loop: asyncio.AbstractEventLoop, executor: concurrent.futures.Executor, source: SourceThread,
+        self,
+        loop: asyncio.AbstractEventLoop,
+        executor: concurrent.futures.Executor,
+        source: SourceThread,
         buffer: FrameBuffer,
-    ) -> None:  # fmt: skip
+    ) -> None:
         try:
             await loop.run_in_executor(executor, source.run)
         finally:
@@ -161,8 +169,16 @@ class StreamPipeline:
         if isinstance(item, StatusMarker):
             return item
         if isinstance(item, UndecodableFrame):
-            return Failed(item.stream_id, item.seq, item.source_ts_s, item.captured_at, None, None,
-                          FrameErrorCode.REJECTED, item.message)  # fmt: skip
+            return Failed(
+                item.stream_id,
+                item.seq,
+                item.source_ts_s,
+                item.captured_at,
+                None,
+                None,
+                FrameErrorCode.REJECTED,
+                item.message,
+            )
         return await self._infer(item)
 
     async def _infer(self, frame: Frame) -> Result:
@@ -183,8 +199,11 @@ class StreamPipeline:
                     attempt += 1
                     waited = time.perf_counter() - started
                     if waited >= budget_s:
-                        return failed(frame, FrameErrorCode.UNAVAILABLE,
-                                      f"{exc} (gave up after {attempt} attempts over {waited:.1f} s)")  # fmt: skip
+                        return failed(
+                            frame,
+                            FrameErrorCode.UNAVAILABLE,
+                            f"{exc} (gave up after {attempt} attempts over {waited:.1f} s)",
+                        )
                     self._output.retried(self.stream_id)
                     pause = min(RETRY_BACKOFF_S[1], RETRY_BACKOFF_S[0] * 2**attempt, budget_s - waited)
                     await asyncio.sleep(pause)
@@ -194,8 +213,15 @@ class StreamPipeline:
         if isinstance(result, StatusMarker):
             self._emit_status(result)
         elif isinstance(result, Failed):
-            context = FrameContext(result.stream_id, self._run_id, result.seq, result.source_ts_s, result.captured_at,
-                                   result.width, result.height)  # fmt: skip
+            context = FrameContext(
+                result.stream_id,
+                self._run_id,
+                result.seq,
+                result.source_ts_s,
+                result.captured_at,
+                result.width,
+                result.height,
+            )
             self._output.emit(FrameErrorEvent(context, result.code, result.message, now), None)
         else:
             self._output.emit(self._detection_event(result, now), result.frame)
@@ -225,7 +251,14 @@ class StreamPipeline:
         return StatusMarker(StreamState.FAILED, f"internal error: {exc!r}", frames_read)
 
     def _emit_status(self, marker: StatusMarker) -> None:
-        event = StatusEvent(self.stream_id, self._run_id, marker.frames_read, marker.state, marker.detail, time.time(),
-                            self._status_count)  # fmt: skip
+        event = StatusEvent(
+            self.stream_id,
+            self._run_id,
+            marker.frames_read,
+            marker.state,
+            marker.detail,
+            time.time(),
+            self._status_count,
+        )
         self._status_count += 1
         self._output.emit(event, None)

@@ -114,8 +114,15 @@ class SourceThread:
                 continue
             if image is None:
                 return False
-            frame = Frame(self._spec.stream_id, self._seq, image, source_ts, captured_at,
-                          time.perf_counter() - began, time.monotonic())  # fmt: skip
+            frame = Frame(
+                self._spec.stream_id,
+                self._seq,
+                image,
+                source_ts,
+                captured_at,
+                time.perf_counter() - began,
+                time.monotonic(),
+            )
             if not self._hand_off(frame):
                 return True
             self._seq += 1

@@ -57,9 +57,11 @@ class DetectionClient:
     """Sends one frame per request to the detection ensemble over gRPC."""
 
     def __init__(
-        self, client: grpcclient.InferenceServerClient, model: str = ENSEMBLE_MODEL,
+        self,
+        client: grpcclient.InferenceServerClient,
+        model: str = ENSEMBLE_MODEL,
         timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self._client = client
         self._model = model
         self._timeout_s = timeout_s
