@@ -1,0 +1,69 @@
+"""Frames for the benchmark, decoded once from real footage before any clock starts."""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+JPEG_QUALITY: Final = 90
+"""A broadcast-contribution-like quality: artefacts invisible to the detector, size ~10x below raw."""
+
+
+class FootageError(ValueError):
+    """The footage cannot be opened or holds no frames."""
+
+
+@dataclass(frozen=True)
+class Footage:
+    """``raw[i]``: (H, W, 3) uint8 BGR; ``jpeg[i]``: the same frame JPEG-encoded, 1-D uint8."""
+
+    name: str
+    raw: tuple[npt.NDArray[np.uint8], ...]
+    jpeg: tuple[npt.NDArray[np.uint8], ...]
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+    @property
+    def frame_shape(self) -> tuple[int, int, int]:
+        height, width, channels = self.raw[0].shape
+        return int(height), int(width), int(channels)
+
+    def mean_jpeg_bytes(self) -> float:
+        return float(np.mean([data.size for data in self.jpeg]))
+
+
+def load_footage(path: Path, count: int) -> Footage:
+    """The first ``count`` frames of the video (or image) at ``path``, each also JPEG-encoded."""
+    if count < 1:
+        raise FootageError(f"need at least one frame, asked for {count}")
+    raw = tuple(_read_frames(path, count))
+    if not raw:
+        raise FootageError(f"no frame could be decoded from {path.name}")
+    return Footage(path.name, raw, tuple(encode_jpeg(frame) for frame in raw))
+
+
+def encode_jpeg(frame: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    ok, data = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+    if not ok:
+        raise FootageError("OpenCV could not JPEG-encode a frame")
+    return np.asarray(data, dtype=np.uint8).reshape(-1)
+
+
+def _read_frames(path: Path, count: int) -> list[npt.NDArray[np.uint8]]:
+    if not path.is_file():
+        raise FootageError(f"footage {path} does not exist")
+    capture = cv2.VideoCapture(str(path))
+    try:
+        frames: list[npt.NDArray[np.uint8]] = []
+        while len(frames) < count:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            frames.append(np.ascontiguousarray(frame, dtype=np.uint8))
+        return frames
+    finally:
+        capture.release()

@@ -1,0 +1,97 @@
+"""The benchmark's configuration: one frozen object built by the CLI and passed down."""
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Final
+
+from orchestrator.contract import ENSEMBLE_MODEL
+from orchestrator.paths import DEFAULT_MODEL_REPOSITORY, MEDIA_DIR
+
+DEFAULT_FOOTAGE: Final = MEDIA_DIR / "vtest.avi"
+DEFAULT_FRAMES: Final = 32
+"""Distinct frames cycled through: about 3 s of the bundled footage (42 MB raw), no frame sent twice in a row."""
+DEFAULT_CONCURRENCY: Final = (1, 2, 4, 8)
+"""Up to the ensemble's max_batch_size, where the dynamic batcher can form its largest batch."""
+QUICK_CONCURRENCY: Final = (1, 2)
+DEFAULT_MAX_INFLIGHT: Final = 64
+"""Request-rate mode: requests beyond this many outstanding are skipped and counted, never queued."""
+DEFAULT_REQUEST_TIMEOUT_S: Final = 30.0
+"""Generous on purpose: a saturated 2-core CPU can hold a request for seconds; a timeout counts as an error."""
+
+
+class LoadMode(StrEnum):
+    CONCURRENCY = "concurrency"
+    """A fixed number of requests always outstanding (closed loop), like perf_analyzer's default."""
+    REQUEST_RATE = "request_rate"
+    """Requests sent on a schedule whatever the latency (open loop), like a live feed."""
+
+
+class WireFormat(StrEnum):
+    RAW = "raw"
+    """IMAGE_RAW: uint8 (H, W, 3) BGR, no decode on the server."""
+    JPEG = "jpeg"
+    """IMAGE_BYTES: the frame JPEG-encoded once up front; the server decodes it."""
+
+
+class Arrival(StrEnum):
+    CONSTANT = "constant"
+    POISSON = "poisson"
+
+
+@dataclass(frozen=True)
+class WindowSettings:
+    """perf_analyzer's measurement rules: warm up, then fixed windows until the last few agree."""
+
+    warmup_s: float = 2.0
+    window_s: float = 3.0
+    max_windows: int = 6
+    stable_windows: int = 3
+    """How many consecutive windows must agree; the report merges exactly these."""
+    stability_pct: float = 10.0
+    """Each of those windows' throughput and p50 within this percentage of their mean."""
+
+    def __post_init__(self) -> None:
+        if self.window_s <= 0 or self.warmup_s < 0:
+            raise ValueError("window_s must be positive and warmup_s not negative")
+        if not 1 <= self.stable_windows <= self.max_windows:
+            raise ValueError("need 1 <= stable_windows <= max_windows")
+        if self.stability_pct <= 0:
+            raise ValueError("stability_pct must be positive")
+
+
+QUICK_WINDOWS: Final = WindowSettings(warmup_s=0.3, window_s=1.0, max_windows=1, stable_windows=1)
+"""For CI: one short window per level; the figures are not meant to be read, only the plumbing checked."""
+
+
+@dataclass(frozen=True)
+class LoadSettings:
+    mode: LoadMode
+    levels: tuple[float, ...]
+    """Concurrency levels (whole numbers) or request rates in requests per second."""
+    arrival: Arrival = Arrival.CONSTANT
+    max_inflight: int = DEFAULT_MAX_INFLIGHT
+
+    def __post_init__(self) -> None:
+        if not self.levels or any(level <= 0 for level in self.levels):
+            raise ValueError("levels must be a non-empty list of positive numbers")
+        if self.mode is LoadMode.CONCURRENCY and any(level != int(level) for level in self.levels):
+            raise ValueError("concurrency levels must be whole numbers")
+
+
+@dataclass(frozen=True)
+class ModelBenchConfig:
+    """Everything one ``pitchside bench model`` run needs."""
+
+    load: LoadSettings
+    windows: WindowSettings = field(default_factory=WindowSettings)
+    model: str = ENSEMBLE_MODEL
+    wire_formats: tuple[WireFormat, ...] = (WireFormat.RAW,)
+    triton_url: str | None = None
+    """None starts an embedded server on ``model_repository``."""
+    model_repository: Path = DEFAULT_MODEL_REPOSITORY
+    footage: Path = DEFAULT_FOOTAGE
+    frames: int = DEFAULT_FRAMES
+    request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S
+    direct: bool = True
+    """Measure the direct baseline next to every level."""

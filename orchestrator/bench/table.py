@@ -1,0 +1,123 @@
+"""The report as plain-text tables, rendered from the JSON data so a saved report prints the same."""
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+Json = dict[str, Any]
+
+_CLIENT_HEADER = ("level", "fps", "p50", "p90", "p95", "p99", "| direct b", "fps", "p50", "p99",
+                  "| fps ratio", "p50 ratio", "stable")  # fmt: skip
+_SERVER_HEADER = ("level", "model", "requests", "avg batch", "queue", "c.input", "c.infer", "c.output",
+                  "request", "batches")  # fmt: skip
+
+
+def render_report(report: Json) -> str:
+    lines = [*_context(report)]
+    if "model" in report:
+        lines += _model_lines(report["model"])
+    return "\n".join(lines)
+
+
+def render_rows(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
+    """Right-aligned columns, each as wide as its widest cell."""
+    table = [list(header), *[list(row) for row in rows]]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    return ["  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)) for row in table]
+
+
+def fmt(value: float | int | None, spec: str = ".1f") -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def level_label(level: Json) -> str:
+    if level.get("concurrency") is not None:
+        return f"c={level['concurrency']}"
+    return f"{level['request_rate']:g}/s"
+
+
+def _context(report: Json) -> list[str]:
+    machine, versions = report["machine"], report["versions"]
+    load = machine.get("load_average")
+    load_end = machine.get("load_average_end")
+    return [
+        f"machine: {machine['cpu_model']}, {machine['logical_cpus']} logical CPUs, Python {machine['python']}",
+        f"load average: {_load(load)} at start, {_load(load_end)} at end (other work on the machine counts here)",
+        f"Triton {versions.get('triton_server')}, onnxruntime {versions.get('onnxruntime')}, "
+        f"numpy {versions.get('numpy')}, pitchside {versions.get('pitchside')}",
+    ]
+
+
+def _model_lines(section: Json) -> list[str]:
+    config, target = section["configuration"], section["target"]
+    windows, direct = config["windows"], config["direct"]
+    lines = [
+        f"model: {target['model']}" + (f" (ensemble: {' -> '.join(target['composing_models'])})"
+                                       if target["ensemble"] else "") + f" on the {config['server']} server",
+        f"windows: warm-up {windows['warmup_s']:g} s, {windows['window_s']:g} s windows, up to "
+        f"{windows['max_windows']}, reporting the last {windows['stable_windows']} "
+        f"(stable when within {windows['stability_pct']:g} %)",
+        "direct baseline: " + (direct["unavailable"] or
+                               f"{direct['backend']}, {direct.get('model_file')}, intra_op_threads "
+                               f"{direct.get('intra_op_threads')} (0 = all cores), same frames and batch"),
+    ]  # fmt: skip
+    for run in section["runs"]:
+        lines += ["", *_run_lines(run)]
+    return lines
+
+
+def _run_lines(run: Json) -> list[str]:
+    title = (f"wire {run['wire_format']} ({', '.join(run['inputs'])}, "
+             f"{run['bytes_per_request'] / 1e6:.2f} MB per request); latency in ms, per frame")  # fmt: skip
+    client = render_rows(_CLIENT_HEADER, [_client_row(level) for level in run["levels"]])
+    server = render_rows(_SERVER_HEADER, [row for level in run["levels"] for row in _server_rows(level)])
+    return [title, *client, "", "server side (Triton statistics, mean ms per request):", *server,
+            "", *_summary_lines(run["summary"])]  # fmt: skip
+
+
+def _client_row(level: Json) -> list[str]:
+    client, direct, ratio = level["client"], level["direct"] or {}, level["ratio_vs_direct"] or {}
+    lat, dlat = client["latency_ms"] or {}, direct.get("latency_ms") or {}
+    return [
+        level_label(level), fmt(client["throughput_fps"]), fmt(lat.get("p50_ms")), fmt(lat.get("p90_ms")),
+        fmt(lat.get("p95_ms")), fmt(lat.get("p99_ms")), fmt(direct.get("batch_size"), "d"),
+        fmt(direct.get("throughput_fps")), fmt(dlat.get("p50_ms")), fmt(dlat.get("p99_ms")),
+        fmt(ratio.get("throughput"), ".2f"), fmt(ratio.get("p50"), ".2f"), _stability(client, direct),
+    ]  # fmt: skip
+
+
+def _server_rows(level: Json) -> list[list[str]]:
+    return [
+        [level_label(level), name, fmt(m["requests"], "d"), fmt(m["avg_batch_size"], ".2f"), fmt(m["queue_ms"]),
+         fmt(m["compute_input_ms"]), fmt(m["compute_infer_ms"]), fmt(m["compute_output_ms"]),
+         fmt(m["request_ms"]), _histogram(m["batch_histogram"])]
+        for name, m in level["server"]["models"].items()
+    ]  # fmt: skip
+
+
+def _summary_lines(summary: Json) -> list[str]:
+    sat, targets = summary["saturation"], summary["targets"]
+    at = f"c={sat['concurrency']}" if sat["concurrency"] is not None else f"{sat['request_rate']:g}/s"
+    return [
+        f"saturation: {fmt(sat['throughput_fps'])} fps at {at}; direct best {fmt(sat['direct_throughput_fps'])} "
+        f"fps; ratio {fmt(sat['ratio_vs_direct'], '.2f')} (target >= {targets['throughput_ratio_min']:.2f}: "
+        f"{_met(targets['throughput_ratio_met'])})",
+        f"added latency at batch 1 (p50 through Triton - direct p50): {fmt(summary['added_latency_ms'], '+.1f')} ms "
+        f"(target <= {targets['added_latency_ms_max']:g} ms: {_met(targets['added_latency_met'])})",
+    ]
+
+
+def _stability(client: Json, direct: Json) -> str:
+    marks = "yes" if client["stable"] else "no"
+    return marks if not direct else f"{marks}/{'yes' if direct['stable'] else 'no'}"
+
+
+def _histogram(histogram: dict[str, int]) -> str:
+    return " ".join(f"{size}x{count}" for size, count in histogram.items()) or "-"
+
+
+def _met(flag: bool | None) -> str:
+    return "n/a" if flag is None else ("met" if flag else "MISSED")
+
+
+def _load(load: list[float] | None) -> str:
+    return "-" if not load else "/".join(f"{v:.2f}" for v in load)

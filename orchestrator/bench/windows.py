@@ -1,0 +1,95 @@
+"""Measurement windows: samples recorded by completion time, sliced into windows, checked for stability."""
+
+import bisect
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from orchestrator.bench.settings import WindowSettings
+
+
+@dataclass
+class Recorder:
+    """Every completed frame's (completion time, latency) and every failure's time, in completion order.
+
+    Times are ``time.perf_counter_ns()``; one recorder belongs to one level and one event loop or thread.
+    """
+
+    completed_ns: list[int] = field(default_factory=list)
+    latencies_ns: list[int] = field(default_factory=list)
+    failed_ns: list[int] = field(default_factory=list)
+
+    def record(self, started_ns: int, finished_ns: int, frames: int = 1) -> None:
+        """``frames`` that all took ``finished_ns - started_ns`` (a direct batch completes together)."""
+        self.completed_ns.extend([finished_ns] * frames)
+        self.latencies_ns.extend([finished_ns - started_ns] * frames)
+
+    def record_failure(self, finished_ns: int) -> None:
+        self.failed_ns.append(finished_ns)
+
+    def window(self, start_ns: int, end_ns: int) -> "Window":
+        lo, hi = _span(self.completed_ns, start_ns, end_ns)
+        failed_lo, failed_hi = _span(self.failed_ns, start_ns, end_ns)
+        latencies = np.asarray(self.latencies_ns[lo:hi], dtype=np.int64)
+        return Window(start_ns, end_ns, latencies, failed_hi - failed_lo)
+
+
+@dataclass(frozen=True)
+class Window:
+    start_ns: int
+    end_ns: int
+    latencies_ns: npt.NDArray[np.int64]
+    """One entry per frame completed inside the window."""
+    failures: int
+
+    @property
+    def duration_s(self) -> float:
+        return (self.end_ns - self.start_ns) / 1e9
+
+    @property
+    def throughput(self) -> float:
+        """Frames completed per second."""
+        return self.latencies_ns.size / self.duration_s
+
+    @property
+    def p50_ns(self) -> float:
+        return float(np.median(self.latencies_ns)) if self.latencies_ns.size else 0.0
+
+
+def is_stable(windows: Sequence[Window], settings: WindowSettings) -> bool:
+    """True when the last ``stable_windows`` windows' throughput and p50 each lie within
+    ``stability_pct`` of their mean (perf_analyzer's rule), and every one of them completed something."""
+    last = windows[-settings.stable_windows :]
+    if len(last) < settings.stable_windows or any(w.latencies_ns.size == 0 for w in last):
+        return False
+    return all(_within(values, settings.stability_pct) for values in _series(last))
+
+
+def merge(windows: Sequence[Window]) -> Window:
+    """Consecutive windows as one."""
+    return Window(
+        windows[0].start_ns,
+        windows[-1].end_ns,
+        np.concatenate([w.latencies_ns for w in windows]),
+        sum(w.failures for w in windows),
+    )
+
+
+def reported(windows: Sequence[Window], settings: WindowSettings) -> Window:
+    """The windows a report states: the last ``stable_windows`` (stable or not, the report says which)."""
+    return merge(windows[-settings.stable_windows :])
+
+
+def _series(windows: Sequence[Window]) -> tuple[list[float], list[float]]:
+    return [w.throughput for w in windows], [w.p50_ns for w in windows]
+
+
+def _within(values: list[float], pct: float) -> bool:
+    mean = sum(values) / len(values)
+    return mean > 0 and all(abs(v - mean) <= mean * pct / 100 for v in values)
+
+
+def _span(times: list[int], start_ns: int, end_ns: int) -> tuple[int, int]:
+    return bisect.bisect_left(times, start_ns), bisect.bisect_left(times, end_ns)

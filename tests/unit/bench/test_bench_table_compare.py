@@ -1,0 +1,39 @@
+import copy
+
+from orchestrator.bench.compare import compare_reports
+from orchestrator.bench.model_bench import ModelBenchResult
+from orchestrator.bench.report import model_report
+from orchestrator.bench.table import render_report, render_rows
+
+
+def test_the_table_shows_each_level_with_its_ratio(sweep_result: ModelBenchResult) -> None:
+    text = render_report(model_report(sweep_result))
+    row = next(line for line in text.splitlines() if line.strip().startswith("c=1") and "yes/yes" in line)
+    assert row.split()[:3] == ["c=1", "20.0", "50.0"]
+    assert "0.80" in row.split() and "1.25" in row.split()
+    assert "saturation: 30.0 fps at c=2; direct best 25.0 fps; ratio 1.20 (target >= 0.90: met)" in text
+    assert "+10.0 ms (target <= 3 ms: MISSED)" in text
+
+
+def test_rows_are_right_aligned_to_the_widest_cell() -> None:
+    assert render_rows(("a", "bb"), [("100", "1")]) == ["  a  bb", "100   1"]
+
+
+def test_compare_matches_levels_and_gives_the_change(sweep_result: ModelBenchResult) -> None:
+    a = model_report(sweep_result)
+    b = copy.deepcopy(a)
+    b["model"]["runs"][0]["levels"][0]["client"]["throughput_fps"] = 25.0
+    b["machine"]["cpu_model"] = "other CPU"
+    lines = compare_reports(a, b)
+    assert "differs: machine.cpu_model: test CPU -> other CPU" in lines
+    fps_row = next(line.split() for line in lines if line.split()[:3] == ["raw", "c=1", "fps"])
+    assert fps_row[3:] == ["20.00", "25.00", "+25.0", "%"]
+    assert any(line.split()[:4] == ["raw", "c=2", "fps", "30.00"] for line in lines)
+
+
+def test_compare_says_when_no_level_matches(sweep_result: ModelBenchResult) -> None:
+    a = model_report(sweep_result)
+    b = copy.deepcopy(a)
+    for lv in b["model"]["runs"][0]["levels"]:
+        lv["concurrency"] += 10
+    assert compare_reports(a, b)[-1] == "no level appears in both reports"
