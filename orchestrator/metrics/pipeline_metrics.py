@@ -1,6 +1,6 @@
 """Prometheus metrics of the orchestrator, labelled by stream."""
 
-from typing import Final
+from typing import Final, Protocol
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 
@@ -12,8 +12,10 @@ class PipelineMetrics:
     """All series live on ``registry`` (a fresh CollectorRegistry in tests, the global one in production)."""
 
     def __init__(self, registry: CollectorRegistry = REGISTRY) -> None:
-        self.frames_read = Counter(
-            "pitchside_frames_read_total", "Frames decoded from the source", ["stream"], registry=registry
+        """Counters and histograms are fed by the event emitter; gauges are read from the streams at scrape
+        time (``watch``), so they cost nothing per frame."""
+        self.frames_read = Gauge(
+            "pitchside_frames_read", "Frames read from the source since the run started", ["stream"], registry=registry
         )
         self.frames_dropped = Counter(
             "pitchside_frames_dropped_total",
@@ -44,3 +46,20 @@ class PipelineMetrics:
             registry=registry,
         )
         self.up = Gauge("pitchside_stream_up", "1 while the stream's source is open", ["stream"], registry=registry)
+
+    def watch(self, stream: "WatchedStream") -> None:
+        """Read a stream's gauges from it whenever Prometheus scrapes."""
+        self.frames_read.labels(stream.stream_id).set_function(lambda: stream.frames_read)
+        self.queue_depth.labels(stream.stream_id).set_function(lambda: stream.queue_depth)
+        self.in_flight.labels(stream.stream_id).set_function(lambda: stream.in_flight)
+
+
+class WatchedStream(Protocol):
+    @property
+    def stream_id(self) -> str: ...
+    @property
+    def frames_read(self) -> int: ...
+    @property
+    def queue_depth(self) -> int: ...
+    @property
+    def in_flight(self) -> int: ...

@@ -64,7 +64,6 @@ class EventEmitter:
         if isinstance(event, DetectionEvent):
             latency = event.latency
             stats.record_event(latency.glass_to_event_ms, latency.inference_ms)
-            stats.frames_read = max(stats.frames_read, event.frame.frame_seq + 1)
             for stage, ms in (
                 ("decode", latency.decode_ms),
                 ("queue", latency.queue_ms),
@@ -77,5 +76,5 @@ class EventEmitter:
             stats.events += 1
         elif isinstance(event, StatusEvent):
             stats.state = str(event.state)
-            stats.frames_read = max(stats.frames_read, event.frame_seq)
+            stats.frames_read = event.frame_seq
             self._metrics.up.labels(stream_id).set(1 if event.state is StreamState.STARTED else 0)

@@ -79,8 +79,11 @@ async def run_session(
         fanout = await stack.enter_async_context(SinkFanout.from_uris(config.sinks, settings, registry=registry))
         stats = {spec.stream_id: StreamStats(spec.stream_id) for spec in config.streams}
         annotator = stack.enter_context(_annotator(config))
-        emitter = EventEmitter(fanout, PipelineMetrics(registry), stats, annotator, config.streams[0].stream_id)
+        metrics = PipelineMetrics(registry)
+        emitter = EventEmitter(fanout, metrics, stats, annotator, config.streams[0].stream_id)
         pipeline = Pipeline(config, pool, emitter)
+        for stream in pipeline.streams:
+            metrics.watch(stream)
         if config.metrics_port is not None:
             stack.enter_context(_metrics_server(config.metrics_port, registry, pool))
         where = ", ".join(urls)

@@ -94,6 +94,15 @@ class StreamPipeline:
     def queue_depth(self) -> int:
         return 0 if self._buffer is None else self._buffer.depth
 
+    @property
+    def in_flight(self) -> int:
+        """Items dispatched and not yet released in order."""
+        return self._reorder.pending
+
+    @property
+    def frames_read(self) -> int:
+        return 0 if self._source is None else self._source.frames_read
+
     def stop(self) -> None:
         """Stop reading; frames already read are still processed and emitted."""
         if self._source is not None:

@@ -94,8 +94,11 @@ async def read_kinesis(endpoint_url: str, stream: str) -> Arrived:
     async with client("kinesis", endpoint_url) as kinesis:
         shards = (await kinesis.list_shards(StreamName=stream))["Shards"]
         for shard in shards:
-            iterator = (await kinesis.get_shard_iterator(
-                StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"))["ShardIterator"]
+            iterator = (
+                await kinesis.get_shard_iterator(
+                    StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+                )
+            )["ShardIterator"]
             while iterator:
                 page = await kinesis.get_records(ShardIterator=iterator, Limit=10_000)
                 if not page["Records"]:
@@ -111,16 +114,23 @@ async def read_sqs(endpoint_url: str, queue_url: str) -> Arrived:
     by_stream: dict[str, list[bytes]] = defaultdict(list)
     async with client("sqs", endpoint_url) as sqs:
         for _ in range(100_000):
-            page = await sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0,
-                                             MessageAttributeNames=["All"], VisibilityTimeout=300)
+            page = await sqs.receive_message(
+                QueueUrl=queue_url,
+                MaxNumberOfMessages=10,
+                WaitTimeSeconds=0,
+                MessageAttributeNames=["All"],
+                VisibilityTimeout=300,
+            )
             messages = page.get("Messages", [])
             if not messages:
                 break
             for message in messages:
                 stream = message["MessageAttributes"]["stream_id"]["StringValue"]
                 by_stream[stream].append(message["Body"].encode())
-            await sqs.delete_message_batch(QueueUrl=queue_url, Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
+            await sqs.delete_message_batch(
+                QueueUrl=queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+            )
     return Arrived(dict(by_stream))
 
 

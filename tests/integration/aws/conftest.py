@@ -22,8 +22,14 @@ def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Restartabl
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one access-log line per request otherwise
     empty = tmp_path_factory.mktemp("aws-config") / "none"
     with pytest.MonkeyPatch.context() as env:
-        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_KINESIS",
-                     "AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL_S3"):
+        for name in (
+            "AWS_PROFILE",
+            "AWS_SESSION_TOKEN",
+            "AWS_ENDPOINT_URL",
+            "AWS_ENDPOINT_URL_KINESIS",
+            "AWS_ENDPOINT_URL_SQS",
+            "AWS_ENDPOINT_URL_S3",
+        ):
             env.delenv(name, raising=False)
         env.setenv("AWS_ACCESS_KEY_ID", "testing")
         env.setenv("AWS_SECRET_ACCESS_KEY", "testing")

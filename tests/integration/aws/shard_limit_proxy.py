@@ -44,8 +44,13 @@ class _Bucket:
 class ShardLimitProxy:
     """Listens on 127.0.0.1 (free port); counts what it admitted and throttled."""
 
-    def __init__(self, upstream_url: str, *, records_per_s: float = KINESIS_SHARD_RECORDS_PER_S,
-                 bytes_per_s: float = KINESIS_SHARD_BYTES_PER_S) -> None:
+    def __init__(
+        self,
+        upstream_url: str,
+        *,
+        records_per_s: float = KINESIS_SHARD_RECORDS_PER_S,
+        bytes_per_s: float = KINESIS_SHARD_BYTES_PER_S,
+    ) -> None:
         host_port = upstream_url.removeprefix("http://")
         self.upstream_host, _, port = host_port.partition(":")
         self.upstream_port = int(port)
@@ -95,8 +100,9 @@ class ShardLimitProxy:
 
         return Handler
 
-    def _forward(self, method: str, path: str, headers: dict[str, str], body: bytes
-                 ) -> tuple[int, list[tuple[str, str]], bytes]:
+    def _forward(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
         connection = http.client.HTTPConnection(self.upstream_host, self.upstream_port, timeout=10)
         try:
             forwarded = {k: v for k, v in headers.items() if k.lower() not in _HOP_BY_HOP}

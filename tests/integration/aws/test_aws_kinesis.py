@@ -20,8 +20,9 @@ async def create_stream(endpoint_url: str, shards: int = 2) -> str:
     return name
 
 
-async def run(uri: str, records: list[SinkRecord], settings: DeliverySettings, registry: CollectorRegistry
-              ) -> SinkFanout:
+async def run(
+    uri: str, records: list[SinkRecord], settings: DeliverySettings, registry: CollectorRegistry
+) -> SinkFanout:
     fanout = SinkFanout.from_uris([uri], settings, registry=registry)
     async with fanout:
         for record in records:
@@ -71,8 +72,12 @@ async def test_an_oversized_record_is_dead_lettered_and_the_rest_flows_on(
     stream = await create_stream(moto.url)
     records = produce(200)
     big = SinkRecord("cam-north:big", "cam-north", 10_000, b'{"blob":"' + b"x" * KINESIS_MAX_RECORD_BYTES + b'"}')
-    fanout = await run(f"kinesis://{stream}?endpoint_url={moto.url}", [*records[:100], big, *records[100:]],
-                       delivery_settings, registry)
+    fanout = await run(
+        f"kinesis://{stream}?endpoint_url={moto.url}",
+        [*records[:100], big, *records[100:]],
+        delivery_settings,
+        registry,
+    )
 
     comparison = compare(records, await read_kinesis(moto.url, stream))
     assert comparison.lossless and comparison.duplicates == 0, comparison
@@ -85,7 +90,9 @@ async def test_an_oversized_record_is_dead_lettered_and_the_rest_flows_on(
 
 
 async def test_the_standard_endpoint_variables_reach_the_client(
-    moto: RestartableMotoServer, delivery_settings: DeliverySettings, registry: CollectorRegistry,
+    moto: RestartableMotoServer,
+    delivery_settings: DeliverySettings,
+    registry: CollectorRegistry,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     stream = await create_stream(moto.url)
@@ -99,7 +106,9 @@ async def test_the_standard_endpoint_variables_reach_the_client(
 
 
 async def test_the_global_endpoint_variable_reaches_every_aws_client(
-    moto: RestartableMotoServer, delivery_settings: DeliverySettings, registry: CollectorRegistry,
+    moto: RestartableMotoServer,
+    delivery_settings: DeliverySettings,
+    registry: CollectorRegistry,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     stream = await create_stream(moto.url)

@@ -22,8 +22,9 @@ async def create_bucket(endpoint_url: str) -> str:
     return name
 
 
-async def run(uri: str, records: list[SinkRecord], settings: DeliverySettings, registry: CollectorRegistry
-              ) -> SinkFanout:
+async def run(
+    uri: str, records: list[SinkRecord], settings: DeliverySettings, registry: CollectorRegistry
+) -> SinkFanout:
     fanout = SinkFanout.from_uris([uri], settings, registry=registry)
     async with fanout:
         for record in records:
@@ -62,8 +63,9 @@ async def test_objects_are_also_rotated_by_age_while_the_pipeline_runs(
 ) -> None:
     bucket = await create_bucket(moto.url)
     records = produce(30)
-    fanout = SinkFanout.from_uris([f"s3://{bucket}?max_age_s=0.2&endpoint_url={moto.url}"], delivery_settings,
-                                  registry=registry)
+    fanout = SinkFanout.from_uris(
+        [f"s3://{bucket}?max_age_s=0.2&endpoint_url={moto.url}"], delivery_settings, registry=registry
+    )
     async with fanout:
         for record in records:
             fanout.submit(record)

@@ -20,8 +20,9 @@ async def create_queue(endpoint_url: str, *, fifo: bool) -> tuple[str, str]:
     return name, url
 
 
-async def run(uri: str, records: list[SinkRecord], settings: DeliverySettings, registry: CollectorRegistry
-              ) -> SinkFanout:
+async def run(
+    uri: str, records: list[SinkRecord], settings: DeliverySettings, registry: CollectorRegistry
+) -> SinkFanout:
     fanout = SinkFanout.from_uris([uri], settings, registry=registry)
     async with fanout:
         for record in records:
@@ -62,8 +63,9 @@ async def test_an_oversized_message_is_dead_lettered_and_the_rest_flows_on(
     name, url = await create_queue(moto.url, fifo=True)
     records = produce(50)
     big = SinkRecord("cam-south:big", "cam-south", 9_999, b'{"blob":"' + b"y" * 262_144 + b'"}')
-    fanout = await run(f"sqs://{name}?endpoint_url={moto.url}", [*records[:20], big, *records[20:]],
-                       delivery_settings, registry)
+    fanout = await run(
+        f"sqs://{name}?endpoint_url={moto.url}", [*records[:20], big, *records[20:]], delivery_settings, registry
+    )
 
     comparison = compare(records, await read_sqs(moto.url, url))
     assert comparison.lossless and comparison.duplicates == 0, comparison

@@ -1,0 +1,95 @@
+from pathlib import Path
+
+import pytest
+
+from orchestrator.config.run_config import ConfigError, Mode, RunConfig, Shard, load_toml
+from orchestrator.pipeline.frame_buffer import DropPolicy
+from orchestrator.sources.spec import SourceKind, parse_source
+from orchestrator.triton.pool import WireFormat
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "pitchside.toml"
+    path.write_text(text)
+    return path
+
+
+def test_full_config_file(tmp_path: Path) -> None:
+    config = load_toml(
+        write(
+            tmp_path,
+            """
+mode = "offline"
+[[streams]]
+id = "north"
+source = "rtsp://cam-north.local/stream1"
+[[streams]]
+source = "clips/kickoff.mp4"
+[[sinks]]
+uri = "jsonl:out/events.jsonl"
+[[sinks]]
+uri = "kinesis://match-events?region=eu-west-1"
+[triton]
+urls = ["dns:///triton-grpc:8001", "10.0.0.5:8001"]
+wire = "jpeg"
+request_timeout_s = 2.5
+[live]
+staleness_budget_s = 0.25
+[metrics]
+port = 9200
+""",
+        )
+    )
+    assert [(s.stream_id, s.kind) for s in config.streams] == [
+        ("north", SourceKind.NETWORK),
+        ("kickoff", SourceKind.FILE),
+    ]
+    assert config.sinks == ("jsonl:out/events.jsonl", "kinesis://match-events?region=eu-west-1")
+    assert config.triton.urls == ("dns:///triton-grpc:8001", "10.0.0.5:8001")
+    assert config.triton.wire is WireFormat.JPEG and config.triton.request_timeout_s == 2.5
+    assert config.flow.mode is Mode.OFFLINE and config.flow.staleness_budget_s == 0.25
+    assert config.metrics_port == 9200
+    network, file = config.streams
+    assert config.flow.policy_for(network) is DropPolicy.DROP_OLDEST, "a network camera is live even offline"
+    assert config.flow.policy_for(file) is DropPolicy.BLOCK
+    assert not config.flow.paced(file) and not config.flow.paced(network)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("colour = 'red'", r"unknown top-level settings: \['colour'\]"),
+        ("[[streams]]\nid = 'x'", r"streams\[0\]: 'source' is required"),
+        ("[triton]\nurl = 'x'", r"unknown \[triton\] settings: \['url'\]"),
+        ("[live]\nstaleness = 1", r"unknown \[live\] settings"),
+        ("mode = [", "Invalid"),
+    ],
+)
+def test_bad_config_files_name_the_setting(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_toml(write(tmp_path, text))
+
+
+def test_validation() -> None:
+    with pytest.raises(ConfigError, match="no streams"):
+        RunConfig().validated()
+    twice = (parse_source("a.mp4", "cam"), parse_source("b.mp4", "cam"))
+    with pytest.raises(ConfigError, match=r"repeated: \['cam'\]"):
+        RunConfig(streams=twice).validated()
+
+
+def test_shards_split_streams_without_overlap() -> None:
+    streams = tuple(parse_source(f"cam{i}.mp4") for i in range(7))
+    shards = [Shard.parse(f"{i}/3").select(streams) for i in range(3)]
+    assert sorted(s.stream_id for shard in shards for s in shard) == sorted(s.stream_id for s in streams)
+    assert [s.stream_id for s in shards[1]] == ["cam1", "cam4"]
+    for bad in ("3/3", "x/2", "1"):
+        with pytest.raises(ConfigError):
+            Shard.parse(bad)
+
+
+def test_source_kinds(tmp_path: Path) -> None:
+    assert parse_source(str(tmp_path)).kind is SourceKind.IMAGES
+    assert parse_source("https://cdn.example/live/master.m3u8").kind is SourceKind.NETWORK
+    assert parse_source("synthetic:?fps=50").kind is SourceKind.SYNTHETIC
+    assert parse_source("rtsp://10.1.2.3:554/cam/1").stream_id == "10.1.2.3-cam-1"
