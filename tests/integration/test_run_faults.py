@@ -58,7 +58,7 @@ async def test_rejected_and_corrupt_frames_fail_alone(grpc_url: str, tmp_path: P
     (stills / "2-corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
     cv2.imwrite(str(stills / "3-good.png"), good)
     config = session_config(tmp_path, (parse_source(str(stills), "stills"),), grpc_url, Mode.OFFLINE)
-    summary, events = await run_and_read(config)
+    _, events = await run_and_read(config)
     frames = [e for e in of_stream(events, "stills") if e["type"] != "status"]
     assert [(e["frame_seq"], e["type"]) for e in frames] == [
         (0, "detections"),
