@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml scripts/bootstrap.sh
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/pitchside demo
+	$(BIN)/pitchside run
 
 serve: $(STAMP)
 	$(BIN)/pitchside serve

@@ -6,4 +6,3 @@ from typing import Final
 PROJECT_ROOT: Final = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL_REPOSITORY: Final = PROJECT_ROOT / "model_repository"
 MEDIA_DIR: Final = PROJECT_ROOT / "media"
-DEFAULT_SAMPLE_IMAGES: Final = (MEDIA_DIR / "basketball1.png", MEDIA_DIR / "astronaut.png")

@@ -15,7 +15,6 @@ app = typer.Typer(
 app.command("run")(run.run)
 app.command("serve")(serve.serve)
 app.command("detect")(detect.detect)
-app.command("demo")(detect.demo)
 app.add_typer(bench.app, name="bench")
 app.add_typer(repo.app, name="repo")
 app.add_typer(convert.app, name="convert")

@@ -1,4 +1,4 @@
-"""``pitchside detect`` and ``pitchside demo``: images through the detection ensemble, detections printed."""
+"""``pitchside detect``: images through the detection ensemble, detections printed."""
 
 import asyncio
 import time
@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from orchestrator.cli.options import DEFAULT_REPOSITORY, ModelRepositoryOption, TritonUrlOption
-from orchestrator.paths import DEFAULT_SAMPLE_IMAGES
 from orchestrator.triton.client import DetectionClient
 from orchestrator.triton.endpoint import triton_endpoint
 from orchestrator.triton.errors import InferenceRejectedError, TritonError, TritonUnavailableError
@@ -21,11 +20,6 @@ def detect(
 ) -> None:
     """Send each image, encoded as it is on disk, through the detection ensemble and print its detections."""
     _run(images, triton_url, model_repository)
-
-
-def demo(triton_url: TritonUrlOption = None, model_repository: ModelRepositoryOption = DEFAULT_REPOSITORY) -> None:
-    """Start the embedded Triton server and run the bundled sample photos through the ensemble."""
-    _run(list(DEFAULT_SAMPLE_IMAGES), triton_url, model_repository)
 
 
 def _run(images: list[Path], triton_url: str | None, model_repository: Path) -> None:
