@@ -186,23 +186,36 @@ class DeliveryChannel:
         self._m_journaled.inc(n)
 
     async def _run(self) -> None:
+        failures = 0
         while True:
-            self._wakeup.clear()
-            if self._buffer:
-                await self._deliver(await self._next_memory_batch(), from_memory=True)
-                continue
-            segment = await self._journal.take()
-            if segment is not None:
-                if not self._journal.has_pending():
-                    self._spilling = False  # caught up: no append slipped in since take() returned
-                for batch in cut_batches(segment.records, self._sink.limits, self._sink.record_size):
-                    await self._deliver(batch, from_memory=False)
-                await self._journal.ack(segment)
-                continue
-            self._spilling = False
-            if self._closing:
-                return
-            await self._wakeup.wait()
+            try:
+                if await self._step():
+                    return
+                failures = 0
+            except Exception:  # the worker must outlive any one failure, or this sink would stop silently
+                logger.exception("sink %s: delivery worker step failed; retrying", self.name)
+                await asyncio.sleep(self._settings.retry.delay(failures, self._rng))
+                failures += 1
+
+    async def _step(self) -> bool:
+        """Deliver the oldest pending work; ``True`` once closing and nothing is left."""
+        self._wakeup.clear()
+        if self._buffer:
+            await self._deliver(await self._next_memory_batch(), from_memory=True)
+            return False
+        segment = await self._journal.take()
+        if segment is not None:
+            if not self._journal.has_pending():
+                self._spilling = False  # caught up: no append slipped in since take() returned
+            for batch in cut_batches(segment.records, self._sink.limits, self._sink.record_size):
+                await self._deliver(batch, from_memory=False)
+            await self._journal.ack(segment)
+            return False
+        self._spilling = False
+        if self._closing:
+            return True
+        await self._wakeup.wait()
+        return False
 
     async def _next_memory_batch(self) -> list[SinkRecord]:
         limits = self._sink.limits

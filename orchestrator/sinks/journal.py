@@ -92,10 +92,15 @@ class Journal:
         When only the active segment is left it is sealed and returned from memory without awaiting, so a caller
         that checks :meth:`has_pending` right after sees a state no ``append`` slipped into.
         """
-        if self._sealed:
+        while self._sealed:
             segment_id = self._sealed[0]
             path = self._path(segment_id)
-            records = await asyncio.to_thread(_read_segment, path)
+            try:
+                records = await asyncio.to_thread(_read_segment, path)
+            except FileNotFoundError:
+                logger.error("journal segment %s vanished; skipping it", path)
+                self._sealed.popleft()
+                continue
             self._sealed.popleft()
             return Segment(segment_id, path, records)
         if self._active_records and self._active_id is not None:

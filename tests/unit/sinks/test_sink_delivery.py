@@ -172,3 +172,24 @@ async def test_lag_is_the_age_of_the_newest_delivered_event(tmp_path: Path) -> N
     lag = registry.get_sample_value("pitchside_sink_lag_seconds", {"sink": "fake://feed"})
     assert lag is not None and lag > 1_000_000
     assert channel.stats().lag_s == pytest.approx(lag)
+
+
+async def test_the_worker_survives_a_failure_outside_the_sink(tmp_path: Path) -> None:
+    sink = ScriptedSink()
+    channel = open_channel(sink, settings_for(tmp_path))
+    failures = iter([OSError("disk hiccup")])
+    real_take = channel._journal.take
+
+    async def flaky_take() -> object:
+        for exc in failures:
+            raise exc
+        return await real_take()
+
+    channel._journal.take = flaky_take  # type: ignore[method-assign]
+    channel.start()
+    await asyncio.sleep(0.01)  # the first step fails while idle; the worker must keep going
+    records = make_records(5)
+    for record in records:
+        channel.submit(record)
+    await channel.close()
+    assert sink.received == records

@@ -1,3 +1,4 @@
+import asyncio
 import io
 from pathlib import Path
 
@@ -114,3 +115,27 @@ def test_journal_directory_is_stable_and_safe(tmp_path: Path) -> None:
     assert a == journal_directory(tmp_path, "s3://bucket/events?x")
     assert a.parent == tmp_path and "/" not in a.name and ":" not in a.name
     assert journal_directory(tmp_path, "s3://bucket/a_b") != journal_directory(tmp_path, "s3://bucket/a/b")
+
+
+async def test_cancelling_the_pipeline_task_still_journals_everything(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, buffer_records=10, flush_timeout_s=0.05)
+    hung = ScriptedSink("fake://hung")
+    hung.gate.clear()
+    records = make_records(25)
+
+    async def pipeline() -> None:
+        async with fanout_of(settings, hung) as fanout:
+            for record in records:
+                fanout.submit(record)
+            await asyncio.Event().wait()  # runs until cancelled, like `pitchside run` on Ctrl-C
+
+    task = asyncio.create_task(pipeline())
+    await wait_until(lambda: any((tmp_path / "journal").rglob("*.jsonl")))  # spilled: the task is running
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    replay = ScriptedSink("fake://hung")
+    async with fanout_of(settings, replay):
+        pass
+    assert replay.received == records

@@ -81,3 +81,13 @@ async def test_taking_the_active_segment_leaves_nothing_pending(tmp_path: Path) 
     assert journal.has_pending()
     await journal.ack(segment)
     assert ids(await drain(journal)) == ids(make_records(1, start=1))
+
+
+async def test_a_segment_removed_behind_the_journals_back_is_skipped(tmp_path: Path) -> None:
+    records = make_records(6)
+    journal = Journal.open(tmp_path, segment_records=2)
+    for record in records:
+        journal.append(record)
+    await journal.close()
+    sorted(tmp_path.iterdir())[1].unlink()
+    assert ids(await drain(Journal.open(tmp_path, segment_records=2))) == ids(records[:2] + records[4:])
