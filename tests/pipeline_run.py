@@ -34,7 +34,7 @@ def session_config(
 async def run_and_read(config: RunConfig, **kwargs: object) -> tuple[RunSummary, list[dict]]:
     """Run to the end; every event that reached the sink, each validated against the event schema."""
     summary = await run_session(config, registry=CollectorRegistry(), report=lambda line: None, **kwargs)
-    (sink,) = config.sinks
+    sink = next(s for s in config.sinks if s.startswith("jsonl:"))
     events = [json.loads(line) for line in Path(sink.removeprefix("jsonl:")).read_text().splitlines()]
     for event in events:
         jsonschema.validate(event, SCHEMA)
