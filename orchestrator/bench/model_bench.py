@@ -17,7 +17,7 @@ from orchestrator.bench.footage import Footage, load_footage
 from orchestrator.bench.generic_client import GenericTritonClient
 from orchestrator.bench.levels import DirectLevel, ServerLevel
 from orchestrator.bench.machine import describe_machine, load_average
-from orchestrator.bench.measure import ServerTarget, measure_direct_level, measure_server_level
+from orchestrator.bench.measure import DirectPlan, ServerTarget, measure_level
 from orchestrator.bench.payloads import Payloads, build_payloads
 from orchestrator.bench.settings import LoadMode, ModelBenchConfig, WireFormat
 from orchestrator.bench.stage_tensors import StageTensors, compute_stage_tensors
@@ -90,12 +90,8 @@ async def _wire_run(
     levels = []
     for level in config.load.levels:
         progress(f"{wire.value}: {config.load.mode.value} {level:g} ...")
-        server = await measure_server_level(server_target, config.load, level, config.windows)
-        batch = _direct_batch(config, level, target)
-        baseline = None if pipeline is None else await asyncio.to_thread(
-            measure_direct_level, pipeline, batch, config.windows
-        )  # fmt: skip
-        levels.append(LevelResult(server, baseline))
+        plan = None if pipeline is None else DirectPlan(pipeline, _direct_batch(config, level, target))
+        levels.append(LevelResult(*await measure_level(server_target, config.load, level, config.windows, plan)))
     return WireRun(wire, payloads, tuple(levels))
 
 

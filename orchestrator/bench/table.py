@@ -5,6 +5,9 @@ from typing import Any
 
 Json = dict[str, Any]
 
+BUSY_LOAD_PER_CPU = 0.5
+"""A 1-minute load above this per CPU before the run starts means someone else is using the cores."""
+
 _CLIENT_HEADER = ("level", "fps", "p50", "p90", "p95", "p99", "| direct b", "fps", "p50", "p99",
                   "| fps ratio", "p50 ratio", "stable")  # fmt: skip
 _SERVER_HEADER = ("level", "model", "requests", "avg batch", "queue", "c.input", "c.infer", "c.output",
@@ -42,9 +45,18 @@ def _context(report: Json) -> list[str]:
     return [
         f"machine: {machine['cpu_model']}, {machine['logical_cpus']} logical CPUs, Python {machine['python']}",
         f"load average: {_load(load)} at start, {_load(load_end)} at end (other work on the machine counts here)",
+        *_busy_warning(load, int(machine["logical_cpus"])),
         f"Triton {versions.get('triton_server')}, onnxruntime {versions.get('onnxruntime')}, "
         f"numpy {versions.get('numpy')}, pitchside {versions.get('pitchside')}",
     ]
+
+
+def _busy_warning(load: list[float] | None, cpus: int) -> list[str]:
+    """The 1-minute load before anything of this run started: other work competing for the same cores."""
+    if not load or load[0] <= BUSY_LOAD_PER_CPU * cpus:
+        return []
+    return [f"WARNING: the machine was already busy before the run (load {load[0]:.1f} on {cpus} CPUs): "
+            "absolute figures are unreliable and even side-by-side ratios are noisy; re-run when it is quiet"]
 
 
 def _model_lines(section: Json) -> list[str]:

@@ -43,10 +43,12 @@ class Window:
     latencies_ns: npt.NDArray[np.int64]
     """One entry per frame completed inside the window."""
     failures: int
+    measured_ns: int | None = None
+    """Time actually measured when windows with gaps between them were merged; None: end - start."""
 
     @property
     def duration_s(self) -> float:
-        return (self.end_ns - self.start_ns) / 1e9
+        return (self.end_ns - self.start_ns if self.measured_ns is None else self.measured_ns) / 1e9
 
     @property
     def throughput(self) -> float:
@@ -68,12 +70,13 @@ def is_stable(windows: Sequence[Window], settings: WindowSettings) -> bool:
 
 
 def merge(windows: Sequence[Window]) -> Window:
-    """Consecutive windows as one."""
+    """Windows as one; time between them (another measurement ran there) is not counted."""
     return Window(
         windows[0].start_ns,
         windows[-1].end_ns,
         np.concatenate([w.latencies_ns for w in windows]),
         sum(w.failures for w in windows),
+        round(sum(w.duration_s for w in windows) * 1e9),
     )
 
 

@@ -15,6 +15,13 @@ def test_the_table_shows_each_level_with_its_ratio(sweep_result: ModelBenchResul
     assert "+10.0 ms (target <= 3 ms: MISSED)" in text
 
 
+def test_a_busy_machine_is_called_out(sweep_result: ModelBenchResult) -> None:
+    report = model_report(sweep_result)
+    assert "WARNING" not in render_report(report)  # load 0.5 on 2 CPUs
+    report["machine"]["load_average"] = [3.2, 2.0, 1.0]
+    assert "WARNING: the machine was already busy before the run (load 3.2 on 2 CPUs)" in render_report(report)
+
+
 def test_rows_are_right_aligned_to_the_widest_cell() -> None:
     assert render_rows(("a", "bb"), [("100", "1")]) == ["  a  bb", "100   1"]
 
