@@ -26,6 +26,8 @@ from orchestrator.bench.stages import Stage
 from orchestrator.bench.windows import Recorder, Window, is_stable, reported
 
 RANDOM_SEED = 20240611
+STATS_SETTLE_READS = 20
+STATS_SETTLE_PAUSE_S = 0.05
 """Poisson arrivals are drawn from a fixed seed so two runs send the same schedule."""
 
 
@@ -82,7 +84,7 @@ async def measure_level(
         served.add(*await _server_window(target, load, level, served.recorder, counters, rng, settings))
         if runner is not None:
             baseline.add(*await asyncio.to_thread(_direct_window, runner, settings))
-    after = await target.client.statistics(target.models)
+    after = await _settled_statistics(target)
     server = _server_level(served, counters, level, diff(after, before), settings)
     if direct is None:
         return server, None
@@ -131,6 +133,19 @@ async def _generate(
         await closed_loop(send, int(level), recorder, stop, counters)
     else:
         await open_loop(send, level, load.arrival, load.max_inflight, recorder, stop, counters, rng)
+
+
+async def _settled_statistics(target: ServerTarget) -> Snapshot:
+    """Statistics once they stop moving: Triton records an ensemble's counters just after it has sent the
+    response, so a read right after the last response can miss the last request."""
+    latest = await target.client.statistics(target.models)
+    for _ in range(STATS_SETTLE_READS):
+        await asyncio.sleep(STATS_SETTLE_PAUSE_S)
+        again = await target.client.statistics(target.models)
+        if again == latest:
+            return again
+        latest = again
+    return latest
 
 
 async def _server_boundary(target: ServerTarget) -> Boundary:

@@ -1,6 +1,7 @@
 """pitchside run against the real embedded Triton: offline completeness, live drops, tracking."""
 
 import asyncio
+import itertools
 from pathlib import Path
 
 import cv2
@@ -62,36 +63,35 @@ def test_offline_events_carry_real_detections(offline_run) -> None:
         assert det["box_norm"] == pytest.approx([x1 / 768, y1 / 576, x2 / 768, y2 / 576], abs=1e-4)
 
 
-def longest_person_run(events: list[dict]) -> tuple[int, int]:
-    """(track id, number of consecutive frames) of the person track seen in the most consecutive frames."""
-    best: tuple[int, int] = (0, 0)
-    current: dict[int, tuple[int, int]] = {}  # track id -> (last frame, run length)
+def person_runs(events: list[dict]) -> list[list[tuple[int, list[float]]]]:
+    """Every unbroken run of one person track id over consecutive frames, as [(frame_seq, box_xyxy), ...]."""
+    runs: dict[int, list[list[tuple[int, list[float]]]]] = {}
     for event in events:
-        seq = event["frame_seq"]
         for det in event["detections"]:
             if det["class_id"] != PERSON:
                 continue
-            last, length = current.get(det["track_id"], (-2, 0))
-            length = length + 1 if last == seq - 1 else 1
-            current[det["track_id"]] = (seq, length)
-            best = max(best, (det["track_id"], length), key=lambda t: t[1])
-    return best
+            track = runs.setdefault(det["track_id"], [[]])
+            if track[-1] and track[-1][-1][0] != event["frame_seq"] - 1:
+                track.append([])
+            track[-1].append((event["frame_seq"], det["box_xyxy"]))
+    return [run for track in runs.values() for run in track]
+
+
+def centre(box: list[float]) -> np.ndarray:
+    return np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2])
 
 
 def test_a_person_walking_through_keeps_one_track_id(offline_run) -> None:
     _, events = offline_run
-    detections = of_stream(events, "campus", "detections")
-    track_id, frames = longest_person_run(detections)
-    assert frames >= 100, f"longest person track {track_id} spans only {frames} consecutive frames"
-    boxes = [
-        next(d["box_xyxy"] for d in e["detections"] if d["track_id"] == track_id)
-        for e in detections
-        if any(d["track_id"] == track_id for d in e["detections"])
+    walks = [
+        run
+        for run in person_runs(of_stream(events, "campus", "detections"))
+        if len(run) >= 60 and np.linalg.norm(centre(run[-1][1]) - centre(run[0][1])) > 150
     ]
-    centres = np.array([[(b[0] + b[2]) / 2, (b[1] + b[3]) / 2] for b in boxes])
-    steps = np.linalg.norm(np.diff(centres, axis=0), axis=1)
-    assert steps.max() < 40, "one track id must follow one walking person, not jump between people"
-    assert np.linalg.norm(centres[-1] - centres[0]) > 100, "the person walks through the scene"
+    assert walks, "no person track id survives 60 consecutive frames while its person walks 150 px"
+    for run in walks:
+        steps = [np.linalg.norm(centre(b) - centre(a)) for (_, a), (_, b) in itertools.pairwise(run)]
+        assert max(steps) < 40, "one track id follows one walking person, it does not jump between people"
 
 
 async def test_live_mode_drops_instead_of_growing_latency(grpc_url: str, tmp_path: Path) -> None:
