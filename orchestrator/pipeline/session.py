@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from prometheus_client import REGISTRY, CollectorRegistry
+from threadpoolctl import threadpool_limits
 
 from orchestrator.config.run_config import RunConfig
 from orchestrator.metrics.http_server import MetricsServer
@@ -27,6 +28,9 @@ from orchestrator.triton.pool import EndpointPool
 
 log = logging.getLogger(__name__)
 STARTUP_HEALTH_TIMEOUT_S: Final = 10.0
+# The orchestrator's numpy work (tracking, boxes) is tiny, and OpenBLAS's idle worker threads busy-wait:
+# on a shared CPU they steal the cores the detector needs. One BLAS thread per process while a session
+# runs measured 7.3 -> 13-15 fps end to end on 2 cores (docs/PERFORMANCE.md).
 DEFAULT_ANNOTATE_FPS: Final = 10.0
 
 
@@ -68,6 +72,17 @@ async def run_session(
     """
     config = config.validated()
     started = time.monotonic()
+    with threadpool_limits(limits=1, user_api="blas"):
+        return await _run(config, registry, report, stop, started)
+
+
+async def _run(
+    config: RunConfig,
+    registry: CollectorRegistry,
+    report: Callable[[str], None],
+    stop: asyncio.Event | None,
+    started: float,
+) -> RunSummary:
     async with AsyncExitStack() as stack:
         urls = config.triton.urls or ((await stack.enter_async_context(_embedded(config))).endpoints.grpc_url,)
         pool = await stack.enter_async_context(
