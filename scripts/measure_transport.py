@@ -24,7 +24,9 @@ from orchestrator.paths import DEFAULT_MODEL_REPOSITORY, MEDIA_DIR
 from orchestrator.triton.client import channel_args
 from orchestrator.triton.endpoint import triton_endpoint
 
-Variant = Callable[[grpcclient.InferenceServerClient, list[list[grpcclient.InferInput]], int], Coroutine[Any, Any, list[float]]]
+Requests = list[list[grpcclient.InferInput]]
+Client = grpcclient.InferenceServerClient
+Variant = Callable[[Client, Requests, int], Coroutine[Any, Any, list[float]]]
 
 
 def load_frames(count: int) -> list[np.ndarray]:
@@ -57,7 +59,7 @@ def jpeg_inputs(frames: list[np.ndarray]) -> list[list[grpcclient.InferInput]]:
     return out
 
 
-async def unary(client: grpcclient.InferenceServerClient, inputs: list[list[grpcclient.InferInput]], window: int) -> list[float]:
+async def unary(client: Client, inputs: Requests, window: int) -> list[float]:
     latencies: list[float] = []
     queue = iter(inputs)
 
@@ -71,7 +73,7 @@ async def unary(client: grpcclient.InferenceServerClient, inputs: list[list[grpc
     return latencies
 
 
-async def streaming(client: grpcclient.InferenceServerClient, inputs: list[list[grpcclient.InferInput]], window: int) -> list[float]:
+async def streaming(client: Client, inputs: Requests, window: int) -> list[float]:
     latencies: list[float] = []
     sent: dict[str, float] = {}
     slots = asyncio.Semaphore(window)
@@ -80,8 +82,12 @@ async def streaming(client: grpcclient.InferenceServerClient, inputs: list[list[
         for index, request in enumerate(inputs):
             await slots.acquire()
             sent[str(index)] = time.perf_counter()
-            yield {"model_name": ENSEMBLE_MODEL, "inputs": request, "request_id": str(index),
-                   "outputs": [grpcclient.InferRequestedOutput(OUTPUT_DETECTIONS)]}
+            yield {
+                "model_name": ENSEMBLE_MODEL,
+                "inputs": request,
+                "request_id": str(index),
+                "outputs": [grpcclient.InferRequestedOutput(OUTPUT_DETECTIONS)],
+            }
 
     async for result, error in client.stream_infer(requests()):
         if error is not None:
@@ -106,7 +112,8 @@ async def measure(url: str, frames: int, window: int) -> None:
                     started = time.perf_counter()
                     latencies = await variant(client, inputs, window)
                     elapsed = time.perf_counter() - started
-                    results.setdefault((name, wire), []).append((len(inputs) / elapsed, float(np.median(latencies)) * 1e3))
+                    p50_ms = float(np.median(latencies)) * 1e3
+                    results.setdefault((name, wire), []).append((len(inputs) / elapsed, p50_ms))
     print(f"{frames} frames of vtest.avi (768x576), {window} requests in flight; two interleaved rounds")
     print(f"{'transport':<10}{'wire':<6}{'frames/s':>10}{'p50 ms':>10}")
     for (name, wire), rounds in results.items():
