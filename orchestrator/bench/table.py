@@ -18,6 +18,10 @@ def render_report(report: Json) -> str:
     lines = [*_context(report)]
     if "model" in report:
         lines += _model_lines(report["model"])
+    if "pipeline" in report:
+        from orchestrator.bench.pipeline_table import pipeline_lines
+
+        lines += pipeline_lines(report["pipeline"])
     return "\n".join(lines)
 
 

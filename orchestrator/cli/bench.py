@@ -16,6 +16,12 @@ from orchestrator.bench.compare import compare_reports
 from orchestrator.bench.footage import FootageError
 from orchestrator.bench.model_bench import run_model_bench
 from orchestrator.bench.payloads import PayloadError
+from orchestrator.bench.pipeline_bench import (
+    DIRECT_WINDOWS,
+    QUICK_DIRECT_WINDOWS,
+    PipelineBenchConfig,
+    run_pipeline_bench,
+)
 from orchestrator.bench.plots import PlotsUnavailableError, write_plots
 from orchestrator.bench.report import model_report
 from orchestrator.bench.report_schema import ReportInvalidError, report_schema, validate_report
@@ -95,6 +101,33 @@ def model(
     typer.echo(render_report(report))
     _write_outputs(report, json_path, plot_dir)
     _fail_on_empty_levels(report)
+
+
+@app.command("pipeline")
+def pipeline(
+    streams: Annotated[int, typer.Option(min=1, help="Simulated live cameras.")] = 1,
+    fps: Annotated[float, typer.Option(min=0.1, help="Frames per second of each camera.")] = 10.0,
+    duration_s: Annotated[float, typer.Option(min=0.5, help="Seconds of footage per camera.")] = 30.0,
+    footage: Annotated[Path, typer.Option(help="Video each camera replays (looped).", exists=True, dir_okay=False,
+                                          show_default="media/vtest.avi")] = DEFAULT_FOOTAGE,
+    quick: Annotated[bool, typer.Option("--quick", help="CI smoke run: 3 s, short direct windows.")] = False,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write the report here (JSON).")] = None,
+    triton_url: TritonUrlOption = None,
+    model_repository: ModelRepositoryOption = DEFAULT_REPOSITORY,
+) -> None:  # fmt: skip
+    """N simulated live streams at F fps through the full orchestrator, with the direct baseline."""
+    config = PipelineBenchConfig(
+        streams, fps, 3.0 if quick else duration_s, footage, triton_url, model_repository,
+        QUICK_DIRECT_WINDOWS if quick else DIRECT_WINDOWS,
+    )  # fmt: skip
+    try:
+        report = asyncio.run(run_pipeline_bench(config, lambda message: typer.echo(message, err=True)))
+    except TritonError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=1) from exc
+    validate_report(report)
+    typer.echo(render_report(report))
+    _write_outputs(report, json_path, None)
 
 
 @app.command("compare")

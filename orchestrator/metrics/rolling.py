@@ -20,6 +20,7 @@ class StreamStats:
     events: int = 0
     frame_errors: int = 0
     dropped: int = 0
+    dropped_by_reason: dict[str, int] = field(default_factory=dict)
     retries: int = 0
     state: str = "starting"
     glass_to_event_ms: deque[float] = field(default_factory=lambda: deque(maxlen=WINDOW_SAMPLES))

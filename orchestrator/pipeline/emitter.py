@@ -53,7 +53,9 @@ class EventEmitter:
 
     def dropped(self, frame: Frame, reason: DropReason) -> None:
         self._metrics.frames_dropped.labels(frame.stream_id, str(reason)).inc()
-        self._stats[frame.stream_id].dropped += 1
+        stats = self._stats[frame.stream_id]
+        stats.dropped += 1
+        stats.dropped_by_reason[str(reason)] = stats.dropped_by_reason.get(str(reason), 0) + 1
 
     def retried(self, stream_id: str) -> None:
         self._metrics.inference_retries.labels(stream_id).inc()

@@ -3,21 +3,39 @@
 import asyncio
 import concurrent.futures
 import uuid
+from collections.abc import Callable
 
 from orchestrator.config.run_config import RunConfig
 from orchestrator.pipeline.stream import Detector, EventOutput, StreamPipeline
+from orchestrator.sources.capture import FrameReader, open_reader
+from orchestrator.sources.spec import SourceSpec
 from orchestrator.tracking.tracker import Tracker
 
 
 class Pipeline:
     """``await run()`` until every stream has ended or failed; ``stop()`` ends them gracefully."""
 
-    def __init__(self, config: RunConfig, detector: Detector, output: EventOutput, run_id: str | None = None) -> None:
+    def __init__(
+        self,
+        config: RunConfig,
+        detector: Detector,
+        output: EventOutput,
+        run_id: str | None = None,
+        reader_factory: Callable[[SourceSpec], FrameReader] = open_reader,
+    ) -> None:
         self.run_id = run_id or uuid.uuid4().hex[:12]
         window = asyncio.Semaphore(config.triton.max_in_flight)
         self.streams = [
             StreamPipeline(
-                spec, config.flow, detector, window, output, Tracker(), self.run_id, config.triton.request_timeout_s
+                spec,
+                config.flow,
+                detector,
+                window,
+                output,
+                Tracker(),
+                self.run_id,
+                config.triton.request_timeout_s,
+                reader_factory,
             )
             for spec in config.streams
         ]

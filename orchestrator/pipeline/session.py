@@ -22,6 +22,8 @@ from orchestrator.pipeline.runner import Pipeline
 from orchestrator.sinks.fanout import SinkFanout
 from orchestrator.sinks.metrics import SinkStats
 from orchestrator.sinks.settings import DeliverySettings
+from orchestrator.sources.capture import FrameReader, open_reader
+from orchestrator.sources.spec import SourceSpec
 from orchestrator.triton.embedded import EmbeddedTriton, EmbeddedTritonConfig, ServerPorts
 from orchestrator.triton.errors import TritonUnavailableError
 from orchestrator.triton.pool import EndpointPool
@@ -65,6 +67,7 @@ async def run_session(
     registry: CollectorRegistry = REGISTRY,
     report: Callable[[str], None] = print,
     stop: asyncio.Event | None = None,
+    reader_factory: Callable[[SourceSpec], FrameReader] = open_reader,
 ) -> RunSummary:
     """Run every stream to its end (or until ``stop`` is set) and return the summary.
 
@@ -73,7 +76,7 @@ async def run_session(
     config = config.validated()
     started = time.monotonic()
     with threadpool_limits(limits=1, user_api="blas"):
-        return await _run(config, registry, report, stop, started)
+        return await _run(config, registry, report, stop, started, reader_factory)
 
 
 async def _run(
@@ -82,6 +85,7 @@ async def _run(
     report: Callable[[str], None],
     stop: asyncio.Event | None,
     started: float,
+    reader_factory: Callable[[SourceSpec], FrameReader],
 ) -> RunSummary:
     async with AsyncExitStack() as stack:
         urls = config.triton.urls or ((await stack.enter_async_context(_embedded(config))).endpoints.grpc_url,)
@@ -96,7 +100,7 @@ async def _run(
         annotator = stack.enter_context(_annotator(config))
         metrics = PipelineMetrics(registry)
         emitter = EventEmitter(fanout, metrics, stats, annotator, config.streams[0].stream_id)
-        pipeline = Pipeline(config, pool, emitter)
+        pipeline = Pipeline(config, pool, emitter, reader_factory=reader_factory)
         for stream in pipeline.streams:
             metrics.watch(stream)
         if config.metrics_port is not None:
