@@ -40,8 +40,12 @@ DEFAULT_STALENESS_BUDGET_S: Final = 0.5
 """Live frames older than this when their turn comes are skipped (Roboflow's InferencePipeline uses 0.5 s)."""
 DEFAULT_LIVE_BUFFER: Final = 2
 DEFAULT_OFFLINE_BUFFER: Final = 8
-DEFAULT_STREAM_IN_FLIGHT: Final = 2
-"""Frames of one stream at Triton at once: one in compute, one in transfer, so the batcher can merge streams."""
+DEFAULT_LIVE_IN_FLIGHT: Final = 1
+"""Live: one frame per stream at Triton. A second one only waits in Triton's queue, where the staleness budget
+cannot drop it: measured with 3 streams over capacity, glass-to-event p50 493 ms with 2, 320 ms with 1, at the
+same throughput (docs/PERFORMANCE.md). Streams still batch together at the detector."""
+DEFAULT_OFFLINE_IN_FLIGHT: Final = 2
+"""Offline: a second frame overlaps transfer and pre/post-processing with the detector, for throughput."""
 DEFAULT_TOTAL_IN_FLIGHT: Final = 32
 DEFAULT_OUTAGE_TIMEOUT_S: Final = 300.0
 """Offline mode retries a frame through a Triton outage this long before it reports it unavailable."""
@@ -75,7 +79,8 @@ class FlowSettings:
     live_buffer_frames: int = DEFAULT_LIVE_BUFFER
     offline_buffer_frames: int = DEFAULT_OFFLINE_BUFFER
     staleness_budget_s: float = DEFAULT_STALENESS_BUDGET_S
-    stream_in_flight: int = DEFAULT_STREAM_IN_FLIGHT
+    live_in_flight: int = DEFAULT_LIVE_IN_FLIGHT
+    offline_in_flight: int = DEFAULT_OFFLINE_IN_FLIGHT
     outage_timeout_s: float = DEFAULT_OUTAGE_TIMEOUT_S
     max_frames: int | None = None
     """Stop each stream after this many frames (demos, smoke tests)."""
@@ -86,6 +91,9 @@ class FlowSettings:
 
     def buffer_for(self, spec: SourceSpec) -> int:
         return self.live_buffer_frames if self.is_live(spec) else self.offline_buffer_frames
+
+    def in_flight_for(self, spec: SourceSpec) -> int:
+        return self.live_in_flight if self.is_live(spec) else self.offline_in_flight
 
     def is_live(self, spec: SourceSpec) -> bool:
         return self.mode is Mode.LIVE or spec.is_live
@@ -137,8 +145,8 @@ class RunConfig:
             raise ConfigError(f"stream ids must be unique, repeated: {duplicates}")
         if not self.sinks:
             raise ConfigError("no sinks: give --sink or [[sinks]] in the config file")
-        if self.flow.staleness_budget_s <= 0 or self.flow.stream_in_flight < 1:
-            raise ConfigError("staleness_budget_s must be > 0 and stream_in_flight >= 1")
+        if self.flow.staleness_budget_s <= 0 or min(self.flow.live_in_flight, self.flow.offline_in_flight) < 1:
+            raise ConfigError("staleness_budget_s must be > 0 and live_in_flight, offline_in_flight >= 1")
         return self
 
 
@@ -158,8 +166,10 @@ def from_mapping(data: dict[str, Any], base_dir: Path = Path(".")) -> RunConfig:
     streams = tuple(_stream(entry, i) for i, entry in enumerate(data.get("streams", [])))
     sinks = tuple(str(_require(entry, "uri", "sinks")) for entry in data.get("sinks", [])) or (DEFAULT_SINK,)
     flow = FlowSettings(mode=Mode(data.get("mode", Mode.LIVE)))
-    flow = _merge(flow, data.get("live", {}), "live", {"staleness_budget_s", "live_buffer_frames", "stream_in_flight"})
-    flow = _merge(flow, data.get("offline", {}), "offline", {"offline_buffer_frames", "outage_timeout_s"})
+    flow = _merge(flow, data.get("live", {}), "live", {"staleness_budget_s", "live_buffer_frames", "live_in_flight"})
+    flow = _merge(
+        flow, data.get("offline", {}), "offline", {"offline_buffer_frames", "outage_timeout_s", "offline_in_flight"}
+    )
     triton = _triton(data.get("triton", {}), base_dir)
     metrics = data.get("metrics", {})
     delivery = data.get("delivery", {})

@@ -12,14 +12,16 @@ from orchestrator.sources.frame import Frame
 
 class DropPolicy(StrEnum):
     DROP_OLDEST = "drop_oldest"
-    """Live: a full buffer evicts its oldest frame, and frames older than the staleness budget are skipped,
-    so the freshest frame wins and latency cannot creep."""
+    """Live: the freshest frame wins. A full buffer evicts its oldest frame; a taker gets the newest frame
+    and the older ones waiting before it are dropped as superseded; a frame older than the staleness
+    budget is skipped. Latency cannot creep."""
     BLOCK = "block"
     """Offline: a full buffer makes the source wait; every frame is processed, none dropped."""
 
 
 class DropReason(StrEnum):
     OVERFLOW = "overflow"
+    SUPERSEDED = "superseded"
     STALE = "stale"
 
 
@@ -64,7 +66,7 @@ class FrameBuffer:
                 await self._changed.wait_for(lambda: bool(self._items) or self._closed)
                 if not self._items:
                     return None
-                item = self._items.popleft()
+                item = self._take_freshest()
                 self._changed.notify_all()
                 if not self._is_stale(item):
                     return item
@@ -74,6 +76,15 @@ class FrameBuffer:
         async with self._changed:
             self._closed = True
             self._changed.notify_all()
+
+    def _take_freshest(self) -> BufferItem:
+        """The next item; under DROP_OLDEST a frame with newer frames right behind it yields to the newest."""
+        item = self._items.popleft()
+        if self._policy is DropPolicy.DROP_OLDEST:
+            while isinstance(item, Frame) and self._items and isinstance(self._items[0], Frame):
+                self._on_drop(item, DropReason.SUPERSEDED)
+                item = self._items.popleft()
+        return item
 
     async def _make_room(self) -> None:
         if self._policy is DropPolicy.BLOCK:

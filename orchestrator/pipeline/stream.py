@@ -149,7 +149,7 @@ class StreamPipeline:
             await buffer.close()
 
     async def _dispatch(self, buffer: FrameBuffer, tasks: asyncio.TaskGroup) -> None:
-        slots = asyncio.Semaphore(self._flow.stream_in_flight)
+        slots = asyncio.Semaphore(self._flow.in_flight_for(self._spec))
         while True:
             await slots.acquire()  # a free slot first, then the freshest frame: no frame ages waiting for a slot
             item = await buffer.get()

@@ -30,21 +30,34 @@ async def drain(buffer: FrameBuffer) -> list[int | str]:
     return out
 
 
-async def test_drop_oldest_keeps_the_freshest_frames_and_counts_drops() -> None:
+async def test_drop_oldest_hands_out_the_freshest_frame_and_counts_drops() -> None:
     drops = Drops()
     buffer = FrameBuffer(2, DropPolicy.DROP_OLDEST, 10.0, drops)
     for seq in range(5):
         await buffer.put(frame(seq))
-    assert await drain(buffer) == [3, 4]
-    assert drops.seen == [(0, DropReason.OVERFLOW), (1, DropReason.OVERFLOW), (2, DropReason.OVERFLOW)]
+    assert await drain(buffer) == [4]
+    assert drops.seen == [
+        (0, DropReason.OVERFLOW), (1, DropReason.OVERFLOW), (2, DropReason.OVERFLOW), (3, DropReason.SUPERSEDED)
+    ]  # fmt: skip
+
+
+async def test_a_taker_keeps_up_then_nothing_is_dropped() -> None:
+    drops = Drops()
+    buffer = FrameBuffer(2, DropPolicy.DROP_OLDEST, 10.0, drops)
+    taken = []
+    for seq in range(4):
+        await buffer.put(frame(seq))
+        item = await buffer.get()
+        assert isinstance(item, Frame)
+        taken.append(item.seq)
+    assert taken == [0, 1, 2, 3] and drops.seen == []
 
 
 async def test_stale_frames_are_skipped_in_live_mode() -> None:
     drops = Drops()
     buffer = FrameBuffer(4, DropPolicy.DROP_OLDEST, 0.5, drops)
     await buffer.put(frame(0, age_s=2.0))
-    await buffer.put(frame(1))
-    assert await drain(buffer) == [1]
+    assert await drain(buffer) == []
     assert drops.seen == [(0, DropReason.STALE)]
 
 

@@ -88,12 +88,12 @@ async def test_a_file_that_cannot_open_fails_without_retrying() -> None:
 
 async def test_a_live_source_reconnects_and_sequence_numbers_continue() -> None:
     opens = [SourceError("refused"), ScriptedReader([1, 2]), ScriptedReader([3])]
-    items = await collect("rtsp://cam.local/s", opens, policy=DropPolicy.DROP_OLDEST, max_frames=3)
+    items = await collect("rtsp://cam.local/s", opens, max_frames=3)
     assert describe(items) == ["reconnecting", "started", (0, 1), (1, 2), "reconnecting", "started", (2, 3), "ended"]
 
 
 async def test_a_live_source_gives_up_after_max_attempts() -> None:
-    items = await collect("rtsp://dead.local/s", [SourceError("refused")] * 4, policy=DropPolicy.DROP_OLDEST)
+    items = await collect("rtsp://dead.local/s", [SourceError("refused")] * 4)
     assert describe(items) == ["reconnecting", "reconnecting", "reconnecting", "failed"]
 
 
