@@ -14,11 +14,11 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from orchestrator.bench.settings import WireFormat
 from orchestrator.bench.stage_tensors import StageTensors
 from orchestrator.bench.stages import Stage
 from orchestrator.contract import DETECTOR_INPUT
 from orchestrator.repository.parameters import string_parameters
+from orchestrator.triton.wire import WireFormat
 from orchestrator.vision.letterbox import Letterbox
 from orchestrator.vision.onnx_detector import OnnxDetector
 from orchestrator.vision.postprocess import PostprocessConfig, PostprocessSettings, postprocess

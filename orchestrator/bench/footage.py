@@ -2,13 +2,13 @@
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
-JPEG_QUALITY: Final = 90
+from orchestrator.triton.wire import encode_jpeg
+
 """A broadcast-contribution-like quality: artefacts invisible to the detector, size ~10x below raw."""
 
 
@@ -44,13 +44,6 @@ def load_footage(path: Path, count: int) -> Footage:
     if not raw:
         raise FootageError(f"no frame could be decoded from {path.name}")
     return Footage(path.name, raw, tuple(encode_jpeg(frame) for frame in raw))
-
-
-def encode_jpeg(frame: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
-    ok, data = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
-    if not ok:
-        raise FootageError("OpenCV could not JPEG-encode a frame")
-    return np.asarray(data, dtype=np.uint8).reshape(-1)
 
 
 def _read_frames(path: Path, count: int) -> list[npt.NDArray[np.uint8]]:

@@ -88,8 +88,11 @@ async def measure_level(
     server = _server_level(served, counters, level, diff(after, before), settings)
     if direct is None:
         return server, None
-    return server, DirectLevel(direct.batch_size, baseline.outcome(settings),
-                               timings.mean_ms(baseline.spans[-settings.stable_windows :], direct.pipeline.stages))
+    return server, DirectLevel(
+        direct.batch_size,
+        baseline.outcome(settings),
+        timings.mean_ms(baseline.spans[-settings.stable_windows :], direct.pipeline.stages),
+    )
 
 
 def measure_direct_level(pipeline: DirectPipeline, batch_size: int, settings: WindowSettings) -> DirectLevel:

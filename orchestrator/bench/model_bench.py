@@ -19,12 +19,13 @@ from orchestrator.bench.levels import DirectLevel, ServerLevel
 from orchestrator.bench.machine import describe_machine, load_average
 from orchestrator.bench.measure import DirectPlan, ServerTarget, measure_level
 from orchestrator.bench.payloads import Payloads, build_payloads
-from orchestrator.bench.settings import LoadMode, ModelBenchConfig, WireFormat
+from orchestrator.bench.settings import LoadMode, ModelBenchConfig
 from orchestrator.bench.stage_tensors import StageTensors, compute_stage_tensors
 from orchestrator.bench.stages import Stage
 from orchestrator.bench.target import Target, describe_target
 from orchestrator.triton.endpoint import triton_endpoint
 from orchestrator.triton.errors import TritonError
+from orchestrator.triton.wire import WireFormat
 from orchestrator.vision.onnx_detector import OnnxDetector
 
 Progress = Callable[[str], None]

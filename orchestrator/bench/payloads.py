@@ -13,9 +13,9 @@ import numpy.typing as npt
 import tritonclient.grpc.aio as grpcclient
 from tritonclient.utils import np_to_triton_dtype, triton_to_np_dtype
 
-from orchestrator.bench.settings import WireFormat
 from orchestrator.bench.stage_tensors import StageTensors
 from orchestrator.contract import DETECTOR_INPUT, DETECTOR_OUTPUT, INPUT_IMAGE_BYTES, INPUT_IMAGE_RAW, LETTERBOX
+from orchestrator.triton.wire import WireFormat
 
 _WIRE_INPUTS = {WireFormat.RAW: INPUT_IMAGE_RAW, WireFormat.JPEG: INPUT_IMAGE_BYTES}
 

@@ -27,7 +27,7 @@ from orchestrator.bench.levels import DirectLevel
 from orchestrator.bench.machine import describe_machine, load_average, package_versions
 from orchestrator.bench.measure import measure_direct_level
 from orchestrator.bench.report import direct_block, envelope, ratio_vs_direct
-from orchestrator.bench.settings import WindowSettings, WireFormat
+from orchestrator.bench.settings import WindowSettings
 from orchestrator.bench.simulated_camera import SimulatedCamera
 from orchestrator.bench.stage_tensors import compute_stage_tensors
 from orchestrator.bench.stages import Stage
@@ -38,6 +38,7 @@ from orchestrator.pipeline.session import RunSummary, run_session
 from orchestrator.sources.capture import FrameReader
 from orchestrator.sources.spec import SourceSpec, parse_source
 from orchestrator.triton.endpoint import triton_endpoint
+from orchestrator.triton.wire import WireFormat
 
 Json = dict[str, Any]
 STAGES: Final = ("decode", "queue", "inference", "glass_to_event")

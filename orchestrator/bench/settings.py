@@ -7,6 +7,7 @@ from typing import Final
 
 from orchestrator.contract import ENSEMBLE_MODEL
 from orchestrator.paths import DEFAULT_MODEL_REPOSITORY, MEDIA_DIR
+from orchestrator.triton.wire import WireFormat
 
 DEFAULT_FOOTAGE: Final = MEDIA_DIR / "vtest.avi"
 DEFAULT_FRAMES: Final = 32
@@ -25,13 +26,6 @@ class LoadMode(StrEnum):
     """A fixed number of requests always outstanding (closed loop), like perf_analyzer's default."""
     REQUEST_RATE = "request_rate"
     """Requests sent on a schedule whatever the latency (open loop), like a live feed."""
-
-
-class WireFormat(StrEnum):
-    RAW = "raw"
-    """IMAGE_RAW: uint8 (H, W, 3) BGR, no decode on the server."""
-    JPEG = "jpeg"
-    """IMAGE_BYTES: the frame JPEG-encoded once up front; the server decodes it."""
 
 
 class Arrival(StrEnum):

@@ -59,8 +59,10 @@ def _busy_warning(load: list[float] | None, cpus: int) -> list[str]:
     """The 1-minute load before anything of this run started: other work competing for the same cores."""
     if not load or load[0] <= BUSY_LOAD_PER_CPU * cpus:
         return []
-    return [f"WARNING: the machine was already busy before the run (load {load[0]:.1f} on {cpus} CPUs): "
-            "absolute figures are unreliable and even side-by-side ratios are noisy; re-run when it is quiet"]
+    return [
+        f"WARNING: the machine was already busy before the run (load {load[0]:.1f} on {cpus} CPUs): "
+        "absolute figures are unreliable and even side-by-side ratios are noisy; re-run when it is quiet"
+    ]
 
 
 def _model_lines(section: Json) -> list[str]:

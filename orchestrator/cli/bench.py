@@ -38,12 +38,12 @@ from orchestrator.bench.settings import (
     LoadSettings,
     ModelBenchConfig,
     WindowSettings,
-    WireFormat,
 )
 from orchestrator.bench.table import render_report
 from orchestrator.cli.options import DEFAULT_REPOSITORY, ModelRepositoryOption, TritonUrlOption
 from orchestrator.contract import ENSEMBLE_MODEL
 from orchestrator.triton.errors import TritonError
+from orchestrator.triton.wire import WireFormat
 
 app = typer.Typer(help="Benchmark latency and throughput (perf_analyzer-style, with a direct baseline).",
                   no_args_is_help=True)  # fmt: skip

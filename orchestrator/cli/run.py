@@ -22,7 +22,7 @@ from orchestrator.pipeline.session import RunSummary, run_session
 from orchestrator.sinks.errors import SinkConfigError
 from orchestrator.sources.spec import SourceSpec, parse_source
 from orchestrator.triton.errors import TritonError
-from orchestrator.triton.pool import WireFormat
+from orchestrator.triton.wire import WireFormat
 
 log = logging.getLogger(__name__)
 _NAMED_SOURCE = re.compile(r"^(?P<id>[A-Za-z0-9_.-]+)=(?P<uri>.+)$")

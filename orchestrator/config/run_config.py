@@ -31,7 +31,7 @@ from orchestrator.paths import DEFAULT_MODEL_REPOSITORY, MEDIA_DIR
 from orchestrator.pipeline.frame_buffer import DropPolicy
 from orchestrator.sources.source_thread import ReconnectPolicy
 from orchestrator.sources.spec import SourceSpec, parse_source
-from orchestrator.triton.pool import WireFormat
+from orchestrator.triton.wire import WireFormat
 
 DEFAULT_SOURCE: Final = MEDIA_DIR / "vtest.avi"
 DEFAULT_SINK: Final = "jsonl:out/events.jsonl"

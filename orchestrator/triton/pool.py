@@ -12,28 +12,19 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Final, Self
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 
 from orchestrator.triton.client import DetectionClient
 from orchestrator.triton.detections import Detections
 from orchestrator.triton.errors import InferenceTimeoutError, TritonUnavailableError
+from orchestrator.triton.wire import WireFormat, encode_jpeg
 
 log = logging.getLogger(__name__)
 HEALTH_INTERVAL_S: Final = 1.0
 HEALTH_TIMEOUT_S: Final = 2.0
-JPEG_QUALITY: Final = 90
-
-
-class WireFormat(StrEnum):
-    RAW = "raw"
-    """uint8 HWC BGR as is: no encode/decode cost; the default (see docs/PERFORMANCE.md)."""
-    JPEG = "jpeg"
-    """JPEG-encoded on a worker thread, decoded in the ensemble: ~10-30x fewer bytes on the wire."""
 
 
 @dataclass
@@ -87,8 +78,8 @@ class EndpointPool:
         endpoint.in_flight += 1
         try:
             if self._wire is WireFormat.JPEG:
-                data = await asyncio.to_thread(_encode_jpeg, image)
-                detections = await endpoint.client.detect_encoded(data, timeout_s)
+                data = await asyncio.to_thread(encode_jpeg, image)
+                detections = await endpoint.client.detect_encoded(data.tobytes(), timeout_s)
             else:
                 detections = await endpoint.client.detect_raw(image, timeout_s)
         except InferenceTimeoutError:
@@ -141,10 +132,3 @@ class EndpointPool:
             return await asyncio.wait_for(endpoint.client.is_ready(), HEALTH_TIMEOUT_S)
         except TimeoutError:
             return False
-
-
-def _encode_jpeg(image: npt.NDArray[np.uint8]) -> bytes:
-    ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
-    if not ok:
-        raise ValueError("JPEG encoding failed")
-    return bytes(data)

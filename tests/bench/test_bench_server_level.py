@@ -7,11 +7,12 @@ from orchestrator.bench.footage import load_footage
 from orchestrator.bench.generic_client import GenericTritonClient
 from orchestrator.bench.measure import DirectPlan, ServerTarget, measure_level
 from orchestrator.bench.payloads import build_payloads
-from orchestrator.bench.settings import LoadMode, LoadSettings, WindowSettings, WireFormat
+from orchestrator.bench.settings import LoadMode, LoadSettings, WindowSettings
 from orchestrator.bench.stage_tensors import compute_stage_tensors
 from orchestrator.bench.stages import Stage
 from orchestrator.bench.target import describe_target
 from orchestrator.paths import DEFAULT_MODEL_REPOSITORY, MEDIA_DIR
+from orchestrator.triton.wire import WireFormat
 
 pytestmark = pytest.mark.integration
 

@@ -12,10 +12,11 @@ from orchestrator.bench.levels import DirectLevel, ServerLevel, WindowsOutcome
 from orchestrator.bench.model_bench import Direct, LevelResult, ModelBenchResult, WireRun
 from orchestrator.bench.payloads import Payloads
 from orchestrator.bench.server_stats import ModelCounters
-from orchestrator.bench.settings import LoadMode, LoadSettings, ModelBenchConfig, WireFormat
+from orchestrator.bench.settings import LoadMode, LoadSettings, ModelBenchConfig
 from orchestrator.bench.stages import Stage
 from orchestrator.bench.target import Target
 from orchestrator.bench.windows import Window
+from orchestrator.triton.wire import WireFormat
 from orchestrator.vision.postprocess import PostprocessConfig
 
 MODELS = ("detection", "preprocess", "detector", "postprocess")

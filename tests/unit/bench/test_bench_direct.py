@@ -6,10 +6,11 @@ import pytest
 from orchestrator.bench.direct import DirectSettings, DirectUnavailableError, build_pipeline, load_detector
 from orchestrator.bench.footage import load_footage
 from orchestrator.bench.measure import measure_direct_level
-from orchestrator.bench.settings import WindowSettings, WireFormat
+from orchestrator.bench.settings import WindowSettings
 from orchestrator.bench.stage_tensors import compute_stage_tensors
 from orchestrator.bench.stages import Stage, stages_of
 from orchestrator.paths import DEFAULT_MODEL_REPOSITORY, MEDIA_DIR
+from orchestrator.triton.wire import WireFormat
 from orchestrator.vision.postprocess import postprocess
 from orchestrator.vision.preprocess import preprocess
 

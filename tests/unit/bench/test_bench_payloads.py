@@ -5,8 +5,8 @@ import pytest
 
 from orchestrator.bench.footage import Footage
 from orchestrator.bench.payloads import PayloadError, build_payloads
-from orchestrator.bench.settings import WireFormat
 from orchestrator.bench.stage_tensors import StageTensors
+from orchestrator.triton.wire import WireFormat
 
 ENSEMBLE: dict[str, Any] = {
     "max_batch_size": 8,

@@ -5,7 +5,7 @@ import pytest
 from orchestrator.config.run_config import ConfigError, Mode, RunConfig, Shard, load_toml
 from orchestrator.pipeline.frame_buffer import DropPolicy
 from orchestrator.sources.spec import SourceKind, parse_source
-from orchestrator.triton.pool import WireFormat
+from orchestrator.triton.wire import WireFormat
 
 
 def write(tmp_path: Path, text: str) -> Path:
