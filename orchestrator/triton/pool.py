@@ -3,14 +3,15 @@
 A Kubernetes Service balances TCP connections, not gRPC calls, so a long-lived channel pins one pod.
 The pool spreads calls itself: each call goes to the healthy endpoint with the fewest calls in flight;
 an endpoint that fails with UNAVAILABLE is taken out until a background health check sees it ready.
-Each endpoint URL may itself be a headless-Service name resolved to many pods (gRPC round_robin).
+Each endpoint URL may itself be a headless-Service name resolved to many pods (gRPC round_robin); every
+channel is reopened every CHANNEL_REFRESH_S so that pods added by the autoscaler since get calls too.
 """
 
 import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Final, Self
 
@@ -25,12 +26,17 @@ from orchestrator.triton.wire import WireFormat, encode_jpeg
 log = logging.getLogger(__name__)
 HEALTH_INTERVAL_S: Final = 1.0
 HEALTH_TIMEOUT_S: Final = 2.0
+CHANNEL_REFRESH_S: Final = 300.0
+"""gRPC resolves a name when a channel connects: a channel kept for hours never sees new Triton pods."""
 
 
 @dataclass
 class Endpoint:
     url: str
     client: DetectionClient
+    reconnect: Callable[[], DetectionClient]
+    """Opens a fresh channel to ``url`` (names are resolved again)."""
+    opened: float = field(default_factory=time.monotonic)
     healthy: bool = True
     in_flight: int = 0
     failures: int = 0
@@ -40,11 +46,22 @@ class Endpoint:
 class EndpointPool:
     """Use as ``async with EndpointPool.connect(urls) as pool``; the health-check task is owned here."""
 
-    def __init__(self, endpoints: Sequence[Endpoint], wire: WireFormat = WireFormat.RAW) -> None:
+    def __init__(
+        self,
+        endpoints: Sequence[Endpoint],
+        wire: WireFormat = WireFormat.RAW,
+        refresh_s: float | None = CHANNEL_REFRESH_S,
+        retire_after_s: float = 30.0,
+    ) -> None:
+        """``retire_after_s``: how long a replaced channel stays open for the calls still on it (at least
+        the request deadline)."""
         if not endpoints:
             raise ValueError("at least one Triton endpoint is needed")
         self._endpoints = list(endpoints)
         self._wire = wire
+        self._refresh_s = refresh_s
+        self._retire_after_s = retire_after_s
+        self._retiring: set[asyncio.Task[None]] = set()
         self._health_task: asyncio.Task[None] | None = None
         self._turn = 0
         self._any_healthy = asyncio.Event()
@@ -52,7 +69,13 @@ class EndpointPool:
 
     @classmethod
     def connect(cls, urls: Sequence[str], model: str, timeout_s: float, wire: WireFormat = WireFormat.RAW) -> Self:
-        return cls([Endpoint(url, DetectionClient.connect(url, model, timeout_s)) for url in urls], wire)
+        def endpoint(url: str) -> Endpoint:
+            def reconnect() -> DetectionClient:
+                return DetectionClient.connect(url, model, timeout_s)
+
+            return Endpoint(url, reconnect(), reconnect)
+
+        return cls([endpoint(url) for url in urls], wire, retire_after_s=timeout_s + 1.0)
 
     @property
     def endpoints(self) -> list[Endpoint]:
@@ -68,6 +91,9 @@ class EndpointPool:
             self._health_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._health_task
+        for task in list(self._retiring):
+            task.cancel()
+        await asyncio.gather(*self._retiring, return_exceptions=True)
         for endpoint in self._endpoints:
             await endpoint.client.close()
 
@@ -124,7 +150,25 @@ class EndpointPool:
     async def _health_loop(self) -> None:
         while True:
             await asyncio.sleep(HEALTH_INTERVAL_S)
+            self.refresh_old_channels()
             await self.check_health()
+
+    def refresh_old_channels(self) -> None:
+        """Give every endpoint whose channel is older than ``refresh_s`` a new one; the old one is closed
+        once the calls already on it have had ``retire_after_s`` to finish."""
+        now = time.monotonic()
+        for endpoint in self._endpoints:
+            if self._refresh_s is not None and now - endpoint.opened >= self._refresh_s:
+                old, endpoint.client, endpoint.opened = endpoint.client, endpoint.reconnect(), now
+                task = asyncio.create_task(self._retire(old), name=f"retire-{endpoint.url}")
+                self._retiring.add(task)
+                task.add_done_callback(self._retiring.discard)
+
+    async def _retire(self, client: DetectionClient) -> None:
+        try:
+            await asyncio.sleep(self._retire_after_s)
+        finally:
+            await client.close()
 
     @staticmethod
     async def _probe(endpoint: Endpoint) -> bool:

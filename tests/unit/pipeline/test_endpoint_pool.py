@@ -1,0 +1,103 @@
+"""EndpointPool with scripted clients: balancing, failover, health recovery, channel refresh."""
+
+import asyncio
+
+import numpy as np
+import pytest
+
+from orchestrator.triton.detections import Detections
+from orchestrator.triton.errors import InferenceTimeoutError, TritonUnavailableError
+from orchestrator.triton.pool import Endpoint, EndpointPool
+
+FRAME = np.zeros((4, 4, 3), np.uint8)
+
+
+class ScriptedClient:
+    def __init__(self, name: str, ready: bool = True) -> None:
+        self.name, self.ready, self.closed, self.calls = name, ready, False, 0
+        self.fail_with: Exception | None = None
+        self.gate: asyncio.Event | None = None
+
+    async def detect_raw(self, frame, timeout_s=None) -> Detections:
+        self.calls += 1
+        if self.gate is not None:
+            await self.gate.wait()
+        if self.fail_with is not None:
+            raise self.fail_with
+        return Detections.from_rows(np.array([[0, 0, 1, 1, 0.9, 0]], np.float32))
+
+    async def is_ready(self) -> bool:
+        return self.ready
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+def endpoint(client: ScriptedClient, reconnect=None) -> Endpoint:
+    return Endpoint(client.name, client, reconnect or (lambda: client))  # type: ignore[arg-type]
+
+
+async def test_calls_go_to_the_endpoint_with_fewest_in_flight() -> None:
+    a, b = ScriptedClient("a"), ScriptedClient("b")
+    a.gate, b.gate = asyncio.Event(), asyncio.Event()
+    async with EndpointPool([endpoint(a), endpoint(b)], refresh_s=None) as pool:
+        first = asyncio.create_task(pool.detect(FRAME, 1.0))
+        await asyncio.sleep(0)
+        second = asyncio.create_task(pool.detect(FRAME, 1.0))
+        await asyncio.sleep(0)
+        assert [e.in_flight for e in pool.endpoints] == [1, 1], "the second call avoids the busy endpoint"
+        released = a
+        a.gate.set()
+        await asyncio.wait_for(asyncio.wait([first, second], return_when=asyncio.FIRST_COMPLETED), 1.0)
+        third = await asyncio.wait_for(pool.detect(FRAME, 1.0), 1.0)
+        assert third[1] == released.name, "the endpoint that became idle takes the next call"
+        a.gate.set()
+        b.gate.set()
+        assert {(await first)[1], (await second)[1]} == {"a", "b"}
+
+
+async def test_an_unavailable_endpoint_is_skipped_until_healthy_again() -> None:
+    a, b = ScriptedClient("a"), ScriptedClient("b")
+    a.fail_with = TritonUnavailableError("connection refused")
+    async with EndpointPool([endpoint(a), endpoint(b)], refresh_s=None) as pool:
+        with pytest.raises(TritonUnavailableError):
+            while True:  # round robin reaches a, which fails and is marked unhealthy
+                await pool.detect(FRAME, 1.0)
+        assert [e.healthy for e in pool.endpoints] == [False, True]
+        assert {(await pool.detect(FRAME, 1.0))[1] for _ in range(4)} == {"b"}
+        a.fail_with, a.ready = None, True
+        await pool.check_health()
+        assert [e.healthy for e in pool.endpoints] == [True, True]
+
+
+async def test_a_timeout_does_not_take_an_endpoint_out() -> None:
+    a = ScriptedClient("a")
+    a.fail_with = InferenceTimeoutError("deadline exceeded")
+    async with EndpointPool([endpoint(a)], refresh_s=None) as pool:
+        with pytest.raises(InferenceTimeoutError):
+            await pool.detect(FRAME, 1.0)
+        assert pool.endpoints[0].healthy
+
+
+async def test_no_healthy_endpoint_is_unavailable() -> None:
+    a = ScriptedClient("a", ready=False)
+    async with EndpointPool([endpoint(a)], refresh_s=None) as pool:
+        assert not await pool.wait_healthy(0.05)
+        with pytest.raises(TritonUnavailableError, match="no healthy Triton endpoint"):
+            await pool.detect(FRAME, 1.0)
+
+
+async def test_old_channels_are_replaced_and_closed_after_their_calls_had_time() -> None:
+    first, second = ScriptedClient("a"), ScriptedClient("a")
+    fresh = iter([second])
+    pool = EndpointPool([endpoint(first, lambda: next(fresh))], refresh_s=0.0, retire_after_s=0.05)
+    async with pool:
+        pool.refresh_old_channels()
+        assert pool.endpoints[0].client is second and not first.closed
+        for _ in range(100):
+            if first.closed:
+                break
+            await asyncio.sleep(0.01)
+        assert first.closed and not second.closed
+        assert (await pool.detect(FRAME, 1.0))[1] == "a" and second.calls == 1
+    assert second.closed
