@@ -56,7 +56,7 @@ class RunSummary:
         for sink in self.sinks:
             out.append(
                 f"  sink {sink.sink}: {sink.delivered} delivered, {sink.journaled} journaled, "
-                f"{sink.dead_lettered} dead-lettered, {sink.retried} retried"
+                f"{sink.dead_lettered} dead-lettered, {sink.retried} retried, {sink.dropped} lost (journal disk failed)"
             )
         return out
 
