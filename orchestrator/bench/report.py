@@ -1,7 +1,7 @@
 """The benchmark report as JSON-ready data, shaped by ``report.schema.json``.
 
-Layout: an envelope (schema id, machine, versions) holding one section per mode: ``model`` today,
-``pipeline`` when ``pitchside bench pipeline`` lands. The helpers that turn a measurement into a block
+Layout: an envelope (schema id, machine, versions) holding one section per mode: ``model`` (``bench model``)
+and ``pipeline`` (``bench pipeline``, built in pipeline_bench.py). The functions that turn a measurement into a block
 (``latency_block``, ``direct_block``, ``ratio_vs_direct``) are shared so every section reads the same.
 """
 
