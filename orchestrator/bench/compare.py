@@ -23,14 +23,55 @@ _CONTEXT_KEYS: Final = (("machine", "cpu_model"), ("machine", "logical_cpus"), (
                         ("versions", "onnxruntime"), ("versions", "pitchside"))  # fmt: skip
 
 
+_PIPELINE_HEADER: Final = ("figure", "A", "B", "change")
+
+
 def compare_reports(a: Json, b: Json) -> list[str]:
-    """Lines: what differs in the setup, then one row per matched level and figure."""
+    """Lines: what differs in the setup, then one row per matched level (or pipeline figure)."""
     lines = [f"A: {a['created_at']}   B: {b['created_at']}", *context_differences(a, b)]
-    if "model" not in a or "model" not in b:
-        return [*lines, "no model section in both reports: nothing to compare"]
-    lines += configuration_differences(a["model"]["configuration"], b["model"]["configuration"])
-    rows = list(comparison_rows(a["model"], b["model"]))
-    return [*lines, *(render_rows(_HEADER, rows) if rows else ["no level appears in both reports"])]
+    shared = [section for section in ("model", "pipeline") if section in a and section in b]
+    if not shared:
+        return [*lines, "no model or pipeline section in both reports: nothing to compare"]
+    if "model" in shared:
+        lines += configuration_differences(a["model"]["configuration"], b["model"]["configuration"])
+        rows = list(comparison_rows(a["model"], b["model"]))
+        lines += render_rows(_HEADER, rows) if rows else ["no level appears in both reports"]
+    if "pipeline" in shared:
+        lines += pipeline_comparison(a["pipeline"], b["pipeline"])
+    return lines
+
+
+def pipeline_comparison(a: Json, b: Json) -> list[str]:
+    """Configuration differences, then per-stage latency, throughput, drops and the direct comparison."""
+    config_a, config_b = a["configuration"], b["configuration"]
+    lines = [f"differs: pipeline.configuration.{key}: {config_a[key]} -> {config_b[key]}"
+             for key in config_a if config_a.get(key) != config_b.get(key)]  # fmt: skip
+    rows = []
+    for stage in a["latency_ms"]:
+        if stage in b["latency_ms"]:
+            for pct in ("p50_ms", "p99_ms"):
+                first, second = a["latency_ms"][stage][pct], b["latency_ms"][stage][pct]
+                rows.append([f"{stage} {pct[:-3]} ms", fmt(first), fmt(second), _change(first, second)])
+    for name, read in _PIPELINE_FIGURES:
+        first, second = read(a), read(b)
+        rows.append([name, fmt(first, ".2f"), fmt(second, ".2f"), _change(first, second)])
+    return [*lines, "pipeline:", *render_rows(_PIPELINE_HEADER, rows)]
+
+
+def _total_fps(section: Json) -> float:
+    return float(sum(s["achieved_fps"] for s in section["streams"]))
+
+
+def _dropped(section: Json) -> float:
+    return float(sum(sum(s["dropped"].values()) for s in section["streams"]))
+
+
+_PIPELINE_FIGURES: Final[tuple[tuple[str, Callable[[Json], float | None]], ...]] = (
+    ("events/s, all streams", _total_fps),
+    ("frames dropped", _dropped),
+    ("added latency ms", lambda p: p["added_latency_ms"]),
+    ("p50 ratio vs direct", lambda p: (p["ratio_vs_direct"] or {}).get("p50")),
+)
 
 
 def context_differences(a: Json, b: Json) -> list[str]:
