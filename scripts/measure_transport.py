@@ -15,10 +15,10 @@ import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
-import cv2
 import numpy as np
 import tritonclient.grpc.aio as grpcclient
 
+from orchestrator.bench.footage import load_footage
 from orchestrator.contract import ENSEMBLE_MODEL, INPUT_IMAGE_BYTES, INPUT_IMAGE_RAW, OUTPUT_DETECTIONS
 from orchestrator.paths import DEFAULT_MODEL_REPOSITORY, MEDIA_DIR
 from orchestrator.triton.client import channel_args
@@ -29,18 +29,7 @@ Client = grpcclient.InferenceServerClient
 Variant = Callable[[Client, Requests, int], Coroutine[Any, Any, list[float]]]
 
 
-def load_frames(count: int) -> list[np.ndarray]:
-    capture = cv2.VideoCapture(str(MEDIA_DIR / "vtest.avi"))
-    frames = []
-    while len(frames) < count:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(frame)
-    return frames
-
-
-def raw_inputs(frames: list[np.ndarray]) -> list[list[grpcclient.InferInput]]:
+def raw_inputs(frames: tuple[np.ndarray, ...]) -> Requests:
     out = []
     for frame in frames:
         tensor = grpcclient.InferInput(INPUT_IMAGE_RAW, [1, *frame.shape], "UINT8")
@@ -49,10 +38,9 @@ def raw_inputs(frames: list[np.ndarray]) -> list[list[grpcclient.InferInput]]:
     return out
 
 
-def jpeg_inputs(frames: list[np.ndarray]) -> list[list[grpcclient.InferInput]]:
+def jpeg_inputs(encoded: tuple[np.ndarray, ...]) -> Requests:
     out = []
-    for frame in frames:
-        data = np.frombuffer(cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes(), np.uint8)
+    for data in encoded:
         tensor = grpcclient.InferInput(INPUT_IMAGE_BYTES, [1, data.size], "UINT8")
         tensor.set_data_from_numpy(data[None])
         out.append([tensor])
@@ -100,8 +88,8 @@ async def streaming(client: Client, inputs: Requests, window: int) -> list[float
 
 
 async def measure(url: str, frames: int, window: int) -> None:
-    images = load_frames(frames)
-    payloads = {"raw": raw_inputs(images), "jpeg": jpeg_inputs(images)}
+    footage = load_footage(MEDIA_DIR / "vtest.avi", frames)
+    payloads = {"raw": raw_inputs(footage.raw), "jpeg": jpeg_inputs(footage.jpeg)}
     variants: dict[str, Variant] = {"unary": unary, "stream": streaming}
     results: dict[tuple[str, str], list[tuple[float, float]]] = {}
     async with grpcclient.InferenceServerClient(url, channel_args=channel_args()) as client:

@@ -40,8 +40,9 @@ from orchestrator.bench.settings import (
     WindowSettings,
 )
 from orchestrator.bench.table import render_report
-from orchestrator.cli.options import DEFAULT_REPOSITORY, ModelRepositoryOption, TritonUrlOption
+from orchestrator.cli.options import ModelRepositoryOption, TritonUrlOption
 from orchestrator.contract import ENSEMBLE_MODEL
+from orchestrator.paths import DEFAULT_MODEL_REPOSITORY
 from orchestrator.triton.errors import TritonError
 from orchestrator.triton.wire import WireFormat
 
@@ -85,7 +86,7 @@ def model(
     json_path: Annotated[Path | None, typer.Option("--json", help="Write the report here (JSON).")] = None,
     plot_dir: Annotated[Path | None, typer.Option(help="Write PNG plots here (needs matplotlib).")] = None,
     triton_url: TritonUrlOption = None,
-    model_repository: ModelRepositoryOption = DEFAULT_REPOSITORY,
+    model_repository: ModelRepositoryOption = DEFAULT_MODEL_REPOSITORY,
 ) -> None:  # fmt: skip
     """Concurrency sweep (or request-rate sweep) against a model on Triton, with the direct baseline beside it."""
     try:
@@ -113,7 +114,7 @@ def pipeline(
     quick: Annotated[bool, typer.Option("--quick", help="CI smoke run: 3 s, short direct windows.")] = False,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write the report here (JSON).")] = None,
     triton_url: TritonUrlOption = None,
-    model_repository: ModelRepositoryOption = DEFAULT_REPOSITORY,
+    model_repository: ModelRepositoryOption = DEFAULT_MODEL_REPOSITORY,
 ) -> None:  # fmt: skip
     """N simulated live streams at F fps through the full orchestrator, with the direct baseline."""
     config = PipelineBenchConfig(

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from orchestrator.cli.options import DEFAULT_REPOSITORY, ModelRepositoryOption, TritonUrlOption
+from orchestrator.cli.options import ModelRepositoryOption, TritonUrlOption
+from orchestrator.paths import DEFAULT_MODEL_REPOSITORY
 from orchestrator.triton.client import DetectionClient
 from orchestrator.triton.endpoint import triton_endpoint
 from orchestrator.triton.errors import InferenceRejectedError, TritonError, TritonUnavailableError
@@ -16,7 +17,7 @@ from orchestrator.triton.errors import InferenceRejectedError, TritonError, Trit
 def detect(
     images: Annotated[list[Path], typer.Argument(help="Image files (JPEG, PNG, ...).", exists=True, dir_okay=False)],
     triton_url: TritonUrlOption = None,
-    model_repository: ModelRepositoryOption = DEFAULT_REPOSITORY,
+    model_repository: ModelRepositoryOption = DEFAULT_MODEL_REPOSITORY,
 ) -> None:
     """Send each image, encoded as it is on disk, through the detection ensemble and print its detections."""
     _run(images, triton_url, model_repository)

@@ -5,8 +5,6 @@ from typing import Annotated
 
 import typer
 
-from orchestrator.paths import DEFAULT_MODEL_REPOSITORY
-
 ModelRepositoryOption = Annotated[
     Path, typer.Option("--model-repository", help="Triton model repository to serve.", show_default=True)
 ]
@@ -18,4 +16,3 @@ TritonUrlOption = Annotated[
         envvar="PITCHSIDE_TRITON_URL",
     ),
 ]
-DEFAULT_REPOSITORY = DEFAULT_MODEL_REPOSITORY

@@ -5,7 +5,8 @@ from typing import Annotated
 
 import typer
 
-from orchestrator.cli.options import DEFAULT_REPOSITORY, ModelRepositoryOption
+from orchestrator.cli.options import ModelRepositoryOption
+from orchestrator.paths import DEFAULT_MODEL_REPOSITORY
 from orchestrator.repository.check import check_repository
 from orchestrator.repository.model_config import RepositoryError
 from orchestrator.repository.profiles import Profile, render
@@ -15,7 +16,7 @@ app = typer.Typer(help="Check and render the Triton model repository.", no_args_
 
 @app.command("check")
 def check(
-    path: Annotated[Path, typer.Argument(help="Model repository to check.")] = DEFAULT_REPOSITORY,
+    path: Annotated[Path, typer.Argument(help="Model repository to check.")] = DEFAULT_MODEL_REPOSITORY,
 ) -> None:
     """Parse every config.pbtxt and check ensemble edges and ONNX signatures; exit 1 on any problem."""
     problems = check_repository(path)
@@ -31,7 +32,7 @@ def check(
 def render_profile(
     out: Annotated[Path, typer.Option(help="Directory to write the rendered repository into.")],
     profile: Annotated[Profile, typer.Option(help="Deployment profile.")] = Profile.GPU,
-    model_repository: ModelRepositoryOption = DEFAULT_REPOSITORY,
+    model_repository: ModelRepositoryOption = DEFAULT_MODEL_REPOSITORY,
     plan: Annotated[Path | None, typer.Option(help="TensorRT plan for the GPU detector.", exists=True)] = None,
 ) -> None:
     """Render the repository for a profile (gpu: TensorRT detector) and check the result."""

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from orchestrator.cli.options import DEFAULT_REPOSITORY, ModelRepositoryOption
+from orchestrator.cli.options import ModelRepositoryOption
+from orchestrator.paths import DEFAULT_MODEL_REPOSITORY
 from orchestrator.triton.embedded import (
     DEFAULT_GRPC_PORT,
     DEFAULT_HTTP_PORT,
@@ -24,7 +25,7 @@ class _Stop(Exception):
 
 
 def serve(
-    model_repository: ModelRepositoryOption = DEFAULT_REPOSITORY,
+    model_repository: ModelRepositoryOption = DEFAULT_MODEL_REPOSITORY,
     http_port: Annotated[int, typer.Option(help="HTTP/REST port (0 picks a free one).")] = DEFAULT_HTTP_PORT,
     grpc_port: Annotated[int, typer.Option(help="gRPC port (0 picks a free one).")] = DEFAULT_GRPC_PORT,
     metrics_port: Annotated[int, typer.Option(help="Prometheus metrics port.")] = DEFAULT_METRICS_PORT,

@@ -4,8 +4,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Final
 
@@ -24,7 +24,7 @@ from orchestrator.sinks.metrics import SinkStats
 from orchestrator.sinks.settings import DeliverySettings
 from orchestrator.sources.capture import FrameReader, open_reader
 from orchestrator.sources.spec import SourceSpec
-from orchestrator.triton.embedded import EmbeddedTriton, EmbeddedTritonConfig, ServerPorts
+from orchestrator.triton.endpoint import triton_endpoint
 from orchestrator.triton.errors import TritonUnavailableError
 from orchestrator.triton.pool import EndpointPool
 
@@ -88,7 +88,9 @@ async def _run(
     reader_factory: Callable[[SourceSpec], FrameReader],
 ) -> RunSummary:
     async with AsyncExitStack() as stack:
-        urls = config.triton.urls or ((await stack.enter_async_context(_embedded(config))).endpoints.grpc_url,)
+        urls = config.triton.urls or (
+            await stack.enter_async_context(triton_endpoint(None, config.triton.model_repository)),
+        )
         pool = await stack.enter_async_context(
             EndpointPool.connect(urls, config.triton.model, config.triton.request_timeout_s, config.triton.wire)
         )
@@ -115,12 +117,6 @@ async def _run(
             if watcher is not None:
                 watcher.cancel()
     return RunSummary(pipeline.run_id, tuple(urls), time.monotonic() - started, tuple(stats.values()), fanout.stats())
-
-
-@asynccontextmanager
-async def _embedded(config: RunConfig) -> AsyncIterator[EmbeddedTriton]:
-    async with EmbeddedTriton(EmbeddedTritonConfig(config.triton.model_repository, ServerPorts(0, 0, 0))) as server:
-        yield server
 
 
 @contextlib.contextmanager

@@ -5,7 +5,7 @@ from typing import Final, Self
 import numpy as np
 import numpy.typing as npt
 import tritonclient.grpc.aio as grpcclient
-from tritonclient.utils import InferenceServerException
+from tritonclient.utils import InferenceServerException, np_to_triton_dtype
 
 from orchestrator.contract import (
     ENSEMBLE_MODEL,
@@ -135,6 +135,4 @@ def translate_error(exc: InferenceServerException) -> TritonError:
 
 
 def _dtype_name(array: npt.NDArray[np.generic]) -> str:
-    from tritonclient.utils import np_to_triton_dtype
-
     return str(np_to_triton_dtype(array.dtype))

@@ -5,6 +5,7 @@ launcher puts this environment's ``bin/`` first on the server's PATH, which is h
 stub finds its site-packages (PYTHONPATH is not honoured by the stub).
 """
 
+import asyncio
 import contextlib
 import importlib.util
 import os
@@ -142,16 +143,12 @@ class EmbeddedTriton:
         self.stop()
 
     async def __aenter__(self) -> Self:
-        import asyncio
-
         await asyncio.to_thread(self.start)
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        import asyncio
-
         await asyncio.to_thread(self.stop)
 
     def _command(self, install: "TritonInstallation", repository: Path, backends: Path) -> list[str]:
