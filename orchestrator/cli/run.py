@@ -62,6 +62,9 @@ def run(
     wire: Annotated[WireFormat | None, typer.Option(help="How frames travel to Triton.")] = None,
     annotate: Annotated[Path | None, typer.Option(help="Write an annotated video of the first stream here.")] = None,
     metrics_port: Annotated[int | None, typer.Option(help="Prometheus /metrics and /healthz port; 0 disables.")] = None,
+    metrics_host: Annotated[
+        str | None, typer.Option(help="Address the metrics port binds (default 127.0.0.1; 0.0.0.0 for all).")
+    ] = None,
     max_frames: Annotated[int | None, typer.Option(min=1, help="Stop each stream after this many frames.")] = None,
     shard: Annotated[
         str | None, typer.Option(envvar="PITCHSIDE_SHARD", help="INDEX/COUNT: take every COUNT-th stream from INDEX.")
@@ -81,6 +84,7 @@ def run(
             wire,
             annotate,
             metrics_port,
+            metrics_host,
             max_frames,
             shard,
             model_repository,
@@ -106,6 +110,7 @@ def _apply_flags(
     wire: WireFormat | None,
     annotate: Path | None,
     metrics_port: int | None,
+    metrics_host: str | None,
     max_frames: int | None,
     shard: str | None,
     model_repository: Path | None,
@@ -134,6 +139,8 @@ def _apply_flags(
         config = replace(config, annotate=annotate)
     if metrics_port is not None:
         config = replace(config, metrics_port=metrics_port or None)
+    if metrics_host is not None:
+        config = replace(config, metrics_host=metrics_host)
     if shard:
         config = replace(config, streams=Shard.parse(shard).select(config.streams))
     return config

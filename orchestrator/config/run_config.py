@@ -17,6 +17,7 @@ Example ``pitchside.toml``::
     staleness_budget_s = 0.5
     [metrics]
     port = 9108
+    host = "127.0.0.1"                 # the default; "0.0.0.0" where Prometheus scrapes from outside
 """
 
 import tomllib
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from orchestrator.contract import ENSEMBLE_MODEL
-from orchestrator.metrics import ORCHESTRATOR_METRICS_PORT
+from orchestrator.metrics import ORCHESTRATOR_METRICS_HOST, ORCHESTRATOR_METRICS_PORT
 from orchestrator.paths import DEFAULT_MODEL_REPOSITORY, MEDIA_DIR
 from orchestrator.pipeline.frame_buffer import DropPolicy
 from orchestrator.sources.source_thread import ReconnectPolicy
@@ -49,6 +50,14 @@ DEFAULT_OFFLINE_IN_FLIGHT: Final = 2
 DEFAULT_TOTAL_IN_FLIGHT: Final = 32
 DEFAULT_OUTAGE_TIMEOUT_S: Final = 300.0
 """Offline mode retries a frame through a Triton outage this long before it reports it unavailable."""
+LOCAL_JOURNAL_DIR: Final = Path("out/journal")
+LOCAL_DEAD_LETTER_PATH: Final = Path("out/dead-letter.jsonl")
+"""Without a state directory the journal and dead letters live under ``out/`` beside the config file (or the
+working directory): what a laptop run wants, and never a read-only config mount's business."""
+STATE_JOURNAL_DIR: Final = "journal"
+STATE_DEAD_LETTER: Final = "dead-letter.jsonl"
+"""Their names inside a state directory (``[delivery] state_dir``, ``--state-dir``, ``PITCHSIDE_STATE_DIR``)."""
+DELIVERY_KEYS: Final = frozenset({"state_dir", "journal_dir", "dead_letter"})
 
 
 class ConfigError(ValueError):
@@ -130,11 +139,13 @@ class RunConfig:
     triton: TritonSettings = field(default_factory=TritonSettings)
     flow: FlowSettings = field(default_factory=FlowSettings)
     metrics_port: int | None = ORCHESTRATOR_METRICS_PORT
+    metrics_host: str = ORCHESTRATOR_METRICS_HOST
+    """Address /metrics and /healthz bind; loopback unless configured (e.g. "0.0.0.0" in a pod)."""
     annotate: Path | None = None
     """Write an annotated video (boxes, class, track id) of the first stream here."""
     progress_interval_s: float = 2.0
-    journal_dir: Path = Path("out/journal")
-    dead_letter_path: Path = Path("out/dead-letter.jsonl")
+    journal_dir: Path = LOCAL_JOURNAL_DIR
+    dead_letter_path: Path = LOCAL_DEAD_LETTER_PATH
 
     def validated(self) -> "RunConfig":
         if not self.streams:
@@ -150,16 +161,52 @@ class RunConfig:
         return self
 
 
-def load_toml(path: Path) -> RunConfig:
-    """Parse a TOML config file into a RunConfig (defaults for anything it leaves out)."""
+@dataclass(frozen=True)
+class DeliveryPaths:
+    """Where the sinks' journal and the dead-letter file live."""
+
+    journal_dir: Path
+    dead_letter_path: Path
+
+    @classmethod
+    def resolve(cls, table: dict[str, Any], base_dir: Path, state_dir: Path | None = None) -> "DeliveryPaths":
+        """Paths from a ``[delivery]`` table.
+
+        A state directory (``state_dir`` here, overridden by the ``state_dir`` argument from ``--state-dir`` or
+        ``PITCHSIDE_STATE_DIR``) holds ``journal/`` and ``dead-letter.jsonl``, and relative ``journal_dir`` and
+        ``dead_letter`` values resolve inside it. Without one they resolve against ``base_dir`` (the config
+        file's folder) and default to ``out/journal`` and ``out/dead-letter.jsonl``. An absolute value is used
+        as it is. A relative ``state_dir`` in the file resolves against ``base_dir``.
+        """
+        unknown = set(table) - DELIVERY_KEYS
+        if unknown:
+            raise ConfigError(f"unknown [delivery] settings: {sorted(unknown)}")
+        if state_dir is None and "state_dir" in table:
+            state_dir = base_dir / str(table["state_dir"])
+        if state_dir is None:
+            return cls(
+                base_dir / table.get("journal_dir", LOCAL_JOURNAL_DIR),
+                base_dir / table.get("dead_letter", LOCAL_DEAD_LETTER_PATH),
+            )
+        return cls(
+            state_dir / table.get("journal_dir", STATE_JOURNAL_DIR),
+            state_dir / table.get("dead_letter", STATE_DEAD_LETTER),
+        )
+
+
+def load_toml(path: Path, *, state_dir: Path | None = None) -> RunConfig:
+    """Parse a TOML config file into a RunConfig (defaults for anything it leaves out).
+
+    ``state_dir`` (from ``--state-dir`` / ``PITCHSIDE_STATE_DIR``) overrides the file's ``[delivery] state_dir``.
+    """
     try:
         data = tomllib.loads(path.read_text())
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: {exc}") from exc
-    return from_mapping(data, base_dir=path.parent)
+    return from_mapping(data, base_dir=path.parent, state_dir=state_dir)
 
 
-def from_mapping(data: dict[str, Any], base_dir: Path = Path(".")) -> RunConfig:
+def from_mapping(data: dict[str, Any], base_dir: Path = Path("."), state_dir: Path | None = None) -> RunConfig:
     unknown = set(data) - {"mode", "streams", "sinks", "triton", "live", "offline", "metrics", "annotate", "delivery"}
     if unknown:
         raise ConfigError(f"unknown top-level settings: {sorted(unknown)}")
@@ -172,15 +219,16 @@ def from_mapping(data: dict[str, Any], base_dir: Path = Path(".")) -> RunConfig:
     )
     triton = _triton(data.get("triton", {}), base_dir)
     metrics = data.get("metrics", {})
-    delivery = data.get("delivery", {})
+    paths = DeliveryPaths.resolve(data.get("delivery", {}), base_dir, state_dir)
     return RunConfig(
         streams=streams,
         sinks=sinks,
         triton=triton,
         flow=flow,
         metrics_port=int(metrics.get("port", ORCHESTRATOR_METRICS_PORT)) or None,
-        journal_dir=base_dir / delivery.get("journal_dir", "out/journal"),
-        dead_letter_path=base_dir / delivery.get("dead_letter", "out/dead-letter.jsonl"),
+        metrics_host=str(metrics.get("host", ORCHESTRATOR_METRICS_HOST)),
+        journal_dir=paths.journal_dir,
+        dead_letter_path=paths.dead_letter_path,
     )
 
 

@@ -4,3 +4,5 @@ from typing import Final
 
 ORCHESTRATOR_METRICS_PORT: Final = 9108
 """Where ``pitchside run`` serves /metrics and /healthz by default (0 disables)."""
+ORCHESTRATOR_METRICS_HOST: Final = "127.0.0.1"
+"""Where it binds by default: loopback. A pod that Prometheus scrapes sets ``[metrics] host = "0.0.0.0"``."""

@@ -7,6 +7,8 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import REGISTRY, CollectorRegistry, make_wsgi_app
 
+from orchestrator.metrics import ORCHESTRATOR_METRICS_HOST
+
 
 class _QuietHandler(WSGIRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # scrapes every few seconds: no access log
@@ -14,10 +16,17 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 class MetricsServer:
-    """``start()`` binds and serves; ``stop()`` shuts down and joins. ``healthy`` decides /healthz."""
+    """``start()`` binds and serves; ``stop()`` shuts down and joins. ``healthy`` decides /healthz.
+
+    Binds ``host`` (loopback unless told otherwise: the metrics name every camera and sink).
+    """
 
     def __init__(
-        self, port: int, healthy: Callable[[], bool], registry: CollectorRegistry = REGISTRY, host: str = "0.0.0.0"
+        self,
+        port: int,
+        healthy: Callable[[], bool],
+        registry: CollectorRegistry = REGISTRY,
+        host: str = ORCHESTRATOR_METRICS_HOST,
     ) -> None:
         self._metrics_app = make_wsgi_app(registry)
         self._healthy = healthy

@@ -106,7 +106,7 @@ async def _run(
         for stream in pipeline.streams:
             metrics.watch(stream)
         if config.metrics_port is not None:
-            stack.enter_context(_metrics_server(config.metrics_port, registry, pool))
+            stack.enter_context(_metrics_server(config.metrics_host, config.metrics_port, registry, pool))
         where = ", ".join(urls)
         report(f"run {pipeline.run_id}: {len(config.streams)} stream(s), {config.flow.mode} mode, Triton at {where}")
         async with asyncio.TaskGroup() as tasks:
@@ -133,10 +133,12 @@ def _annotator(config: RunConfig) -> Iterator[AnnotatedVideoWriter | None]:
 
 
 @contextlib.contextmanager
-def _metrics_server(port: int, registry: CollectorRegistry, pool: EndpointPool) -> Iterator[MetricsServer]:
-    server = MetricsServer(port, lambda: any(e.healthy for e in pool.endpoints), registry)
+def _metrics_server(
+    host: str, port: int, registry: CollectorRegistry, pool: EndpointPool
+) -> Iterator[MetricsServer]:
+    server = MetricsServer(port, lambda: any(e.healthy for e in pool.endpoints), registry, host)
     server.start()
-    log.info("metrics on :%d/metrics, health on :%d/healthz", server.port, server.port)
+    log.info("metrics on %s:%d/metrics, health on /healthz", host, server.port)
     try:
         yield server
     finally:
