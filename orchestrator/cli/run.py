@@ -25,7 +25,8 @@ from orchestrator.triton.errors import TritonError
 from orchestrator.triton.wire import WireFormat
 
 log = logging.getLogger(__name__)
-_NAMED_SOURCE = re.compile(r"^(?P<id>[A-Za-z0-9_.-]+)=(?P<uri>.+)$")
+# ID=URI: anything before the first '=' that cannot be part of a path or URL scheme is the id, checked later.
+_NAMED_SOURCE = re.compile(r"^(?P<id>[^=/:]+)=(?P<uri>.+)$", re.DOTALL)
 
 
 def run(

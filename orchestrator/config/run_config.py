@@ -32,6 +32,7 @@ from orchestrator.paths import DEFAULT_MODEL_REPOSITORY, MEDIA_DIR
 from orchestrator.pipeline.frame_buffer import DropPolicy
 from orchestrator.sources.source_thread import ReconnectPolicy
 from orchestrator.sources.spec import SourceSpec, parse_source
+from orchestrator.sources.stream_id import InvalidStreamIdError
 from orchestrator.triton.wire import WireFormat
 
 DEFAULT_SOURCE: Final = MEDIA_DIR / "vtest.avi"
@@ -234,7 +235,10 @@ def from_mapping(data: dict[str, Any], base_dir: Path = Path("."), state_dir: Pa
 
 def _stream(entry: dict[str, Any], index: int) -> SourceSpec:
     source = str(_require(entry, "source", f"streams[{index}]"))
-    return parse_source(source, entry.get("id"))
+    try:
+        return parse_source(source, None if entry.get("id") is None else str(entry["id"]))
+    except InvalidStreamIdError as exc:
+        raise ConfigError(f"streams[{index}]: {exc}") from None
 
 
 def _triton(table: dict[str, Any], base_dir: Path) -> TritonSettings:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from orchestrator.sinks.base import Rejection
+from orchestrator.sinks.private_file import open_private
 from orchestrator.sinks.record import record_to_json
 
 
@@ -15,7 +16,7 @@ class DeadLetterFile:
     """An append-only JSON Lines file shared by every sink of a fan-out.
 
     Each line holds the record (as in the journal) plus ``sink``, ``reason`` and ``dead_lettered_at``. Writes are
-    serialised by a lock and fsynced: dead letters are rare and are the only copy of the event.
+    serialised by a lock and fsynced: dead letters are rare and are the only copy of the event. The file is 0600.
     """
 
     def __init__(self, path: Path) -> None:
@@ -43,7 +44,7 @@ class DeadLetterFile:
 
     def _append(self, lines: list[bytes]) -> None:
         self._path.parent.mkdir(parents=True, exist_ok=True)
-        with self._path.open("ab") as file:
+        with open_private(self._path) as file:
             file.writelines(lines)
             file.flush()
             os.fsync(file.fileno())

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from orchestrator.sinks.errors import JournalCorruptError
+from orchestrator.sinks.private_file import make_private_dir, open_private
 from orchestrator.sinks.record import SinkRecord, decode_record, encode_record
 
 logger = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ class Journal:
     @classmethod
     def open(cls, directory: Path, *, segment_records: int) -> "Journal":
         """The journal in ``directory`` (created if missing), with whatever a previous run left there."""
-        directory.mkdir(parents=True, exist_ok=True)
+        make_private_dir(directory)
         ids = [int(p.stem) for p in directory.glob(f"*{SEGMENT_SUFFIX}") if p.stem.isdigit()]
         if ids:
             logger.info("journal %s holds %d segment(s) from a previous run", directory, len(ids))
@@ -148,7 +149,7 @@ class Journal:
         self._last_id += SEGMENT_ID_STRIDE
         self._active_id = self._last_id
         # Append mode and buffered: a spill costs a memcpy, the kernel write happens when the buffer fills.
-        self._active_file = self._path(self._active_id).open("ab")
+        self._active_file = open_private(self._path(self._active_id))
 
     def _seal_active(self) -> None:
         if self._active_id is None:
@@ -185,7 +186,7 @@ def _read_segment(path: Path) -> tuple[SinkRecord, ...]:
 
 def _write_segment(path: Path, records: list[SinkRecord]) -> None:
     tmp = path.with_suffix(".tmp")
-    with tmp.open("wb") as file:
+    with open_private(tmp, truncate=True) as file:
         file.writelines(encode_record(record) for record in records)
         file.flush()
         os.fsync(file.fileno())

@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Final
 from urllib.parse import parse_qs, urlparse
 
+from orchestrator.sources.stream_id import check_stream_id, derive_stream_id
+
 NETWORK_SCHEMES: Final = ("rtsp", "rtsps", "rtmp", "http", "https", "udp", "tcp", "srt")
 SYNTHETIC_SCHEME: Final = "synthetic"
 
@@ -24,8 +26,12 @@ class SourceKind(StrEnum):
 @dataclass(frozen=True, slots=True)
 class SourceSpec:
     stream_id: str
+    """In the safe set of :mod:`orchestrator.sources.stream_id` (checked here: InvalidStreamIdError)."""
     uri: str
     kind: SourceKind
+
+    def __post_init__(self) -> None:
+        check_stream_id(self.stream_id)
 
     @property
     def is_live(self) -> bool:
@@ -33,7 +39,9 @@ class SourceSpec:
 
 
 def parse_source(uri: str, stream_id: str | None = None) -> SourceSpec:
-    """Classify ``uri``; ``stream_id`` defaults to the file name stem or the URL's host/path."""
+    """Classify ``uri``; ``stream_id`` defaults to the file name stem or the URL's host/path, made safe.
+
+    A given ``stream_id`` outside the safe set raises InvalidStreamIdError (a ValueError)."""
     parsed = urlparse(uri)
     scheme = parsed.scheme.lower()
     if scheme in NETWORK_SCHEMES:
@@ -46,7 +54,7 @@ def parse_source(uri: str, stream_id: str | None = None) -> SourceSpec:
         path = Path(uri)
         kind = SourceKind.IMAGES if path.is_dir() else SourceKind.FILE
         default_id = path.stem or path.name
-    return SourceSpec(stream_id or default_id, uri, kind)
+    return SourceSpec(derive_stream_id(default_id) if stream_id is None else stream_id, uri, kind)
 
 
 def synthetic_params(uri: str) -> dict[str, float]:
