@@ -38,11 +38,7 @@ async def test_journal_segments_and_their_directory_are_private(tmp_path: Path) 
     assert mode(directory) == 0o700
 
 
-async def test_a_segment_left_0644_by_an_older_run_is_narrowed_when_appended_to(tmp_path: Path) -> None:
-    journal = Journal.open(tmp_path, segment_records=10)
-    journal.append(make_records(1)[0])
-    (segment,) = tmp_path.iterdir()
-    segment.chmod(0o644)
+async def test_a_dead_letter_file_left_0644_by_an_older_run_is_narrowed_when_written(tmp_path: Path) -> None:
     dead = DeadLetterFile(tmp_path / "dead-letter.jsonl")
     dead.path.write_bytes(b"")
     dead.path.chmod(0o644)
