@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from orchestrator.sources.spec import SourceKind, SourceSpec, synthetic_params
+from orchestrator.vision.decode_limits import DecodeLimitError, check_size, decode_image_file
 
 IMAGE_SUFFIXES: Final = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
 NETWORK_OPEN_TIMEOUT_MS: Final = 5_000
@@ -72,6 +73,13 @@ class VideoReader:
         if not capture.isOpened():
             capture.release()
             raise SourceError(f"{spec.uri}: cannot open as a video (not a video, unsupported codec, or unreachable)")
+        width, height = (int(capture.get(p)) for p in (cv2.CAP_PROP_FRAME_WIDTH, cv2.CAP_PROP_FRAME_HEIGHT))
+        try:
+            if width and height:  # 0 when the container does not say; every frame is checked anyway
+                check_size(width, height, spec.uri)
+        except DecodeLimitError as exc:
+            capture.release()
+            raise SourceError(str(exc)) from exc
         return cls(capture, spec.uri)
 
     @property
@@ -82,6 +90,11 @@ class VideoReader:
         ok, frame = self._capture.read()
         if not ok or frame is None:
             return None
+        height, width = frame.shape[:2]
+        try:
+            check_size(width, height, "frame")  # a stream may change resolution after it was opened
+        except DecodeLimitError as exc:
+            raise FrameDecodeError(str(exc)) from exc
         return _as_bgr(frame)
 
     def close(self) -> None:
@@ -89,7 +102,8 @@ class VideoReader:
 
 
 class ImageDirectoryReader:
-    """Still images of a directory in name order; an undecodable file fails that frame only."""
+    """Still images of a directory in name order; an undecodable file, or one whose header declares a size
+    beyond the decode limits (checked before decoding), fails that frame only."""
 
     def __init__(self, directory: Path) -> None:
         if not directory.is_dir():
@@ -104,10 +118,10 @@ class ImageDirectoryReader:
         path = next(self._files, None)
         if path is None:
             return None
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if image is None:
-            raise FrameDecodeError(f"{path.name}: not a decodable image")
-        return _as_bgr(image)
+        try:
+            return _as_bgr(decode_image_file(path))
+        except (OSError, ValueError) as exc:
+            raise FrameDecodeError(str(exc)) from exc
 
     def close(self) -> None:
         self._files = iter(())
