@@ -9,4 +9,22 @@ cd "$(dirname "$0")/.."
 "$venv/bin/python" -m pip install --quiet --upgrade pip
 "$venv/bin/python" -m pip install --quiet -e ".[embedded,dev,plots]"
 "$venv/bin/python" -c "import numpy, cv2, onnxruntime, tritonclient.grpc.aio; assert numpy.__version__ < '2'"
+
+# checkov (the deploy tests' manifest scanner) gets a venv of its own inside this one: its exact pins of
+# boto3/botocore, packaging and networkx clash with aioboto3's and the project's.
+checkov_version="3.3.30"
+if ! "$venv/checkov/bin/checkov" --version 2>/dev/null | grep -qx "$checkov_version"; then
+  [ -x "$venv/checkov/bin/python" ] || "$python" -m venv "$venv/checkov"
+  "$venv/checkov/bin/python" -m pip install --quiet --upgrade pip
+  "$venv/checkov/bin/python" -m pip install --quiet "checkov==$checkov_version"
+fi
+
+# promtool (the deploy tests check the alert rules with it) comes with Debian's prometheus package.
+if ! command -v promtool >/dev/null; then
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus
+  else
+    echo "promtool not found and apt-get is not usable here: install Prometheus's promtool for the deploy tests" >&2
+  fi
+fi
 echo "pitchside environment ready in $venv"

@@ -16,3 +16,12 @@ TritonUrlOption = Annotated[
         envvar="PITCHSIDE_TRITON_URL",
     ),
 ]
+StateDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--state-dir",
+        envvar="PITCHSIDE_STATE_DIR",
+        help="Writable directory for the sinks' journal and dead letters (a persistent volume in Kubernetes); "
+        "overrides [delivery] state_dir. Default: out/ beside the config file.",
+    ),
+]

@@ -10,12 +10,14 @@ from typing import Annotated
 
 import typer
 
+from orchestrator.cli.options import StateDirOption
 from orchestrator.config.run_config import (
     DEFAULT_SOURCE,
     ConfigError,
     Mode,
     RunConfig,
     Shard,
+    from_mapping,
     load_toml,
 )
 from orchestrator.pipeline.session import RunSummary, run_session
@@ -71,10 +73,11 @@ def run(
         str | None, typer.Option(envvar="PITCHSIDE_SHARD", help="INDEX/COUNT: take every COUNT-th stream from INDEX.")
     ] = None,
     model_repository: Annotated[Path | None, typer.Option(help="Repository for the embedded server.")] = None,
+    state_dir: StateDirOption = None,
 ) -> None:
     """Run camera streams through Triton and deliver ordered, tracked detection events."""
     try:
-        base = load_toml(config) if config is not None else RunConfig()
+        base = load_toml(config, state_dir=state_dir) if config is not None else from_mapping({}, state_dir=state_dir)
         chosen_mode = Mode.OFFLINE if offline else Mode.LIVE if realtime else mode
         settings = _apply_flags(
             base,

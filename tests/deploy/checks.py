@@ -17,6 +17,9 @@ from typing import Any, Final
 import kubernetes_validate
 import yaml
 
+from orchestrator.metrics import ORCHESTRATOR_METRICS_HOST
+from tests.deploy import nodes
+
 PROJECT_ROOT: Final = Path(__file__).resolve().parents[2]
 K8S_DIR: Final = PROJECT_ROOT / "k8s"
 OVERLAYS_DIR: Final = K8S_DIR / "overlays"
@@ -32,6 +35,7 @@ TRITON_HEALTH_PATHS: Final = frozenset({"/v2/health/live", "/v2/health/ready"})
 # TODO(lead): import the orchestrator's health path from orchestrator.metrics once it exists there.
 ORCHESTRATOR_HEALTH_PATHS: Final = frozenset({"/healthz"})
 ORCHESTRATOR_CONFIG_PATH: Final = "/etc/pitchside/pitchside.toml"
+LOOPBACK_HOSTS: Final = frozenset({"127.0.0.1", "localhost", "::1"})
 SINK_SCHEMES: Final = ("kinesis://", "sqs://", "s3://", "jsonl:")
 SHARD_COUNT_ENV: Final = "PITCHSIDE_SHARD_COUNT"
 AWS_SECRET_PATTERNS: Final = (
@@ -152,6 +156,28 @@ class PodOwner:
     def port_names(self) -> dict[str, int]:
         return {p["name"]: p["containerPort"] for c in self.containers() for p in c.get("ports", []) if "name" in p}
 
+    def claim_templates(self) -> dict[str, Resource]:
+        """A StatefulSet's volumeClaimTemplates by name: volumes its pods mount like any other."""
+        return {t["metadata"]["name"]: t for t in self.resource["spec"].get("volumeClaimTemplates", [])}
+
+    def requests(self) -> dict[str, int]:
+        """What the pod asks the scheduler for: the larger of its containers' sum and any one init container
+        (init containers run one at a time, before the others). CPU in millicores, memory in bytes."""
+        containers = [_requests(c) for c in self.containers(init=False)]
+        inits = [_requests(c) for c in self.spec.get("initContainers", [])]
+        keys = {k for r in containers + inits for k in r}
+        return {k: max([sum(r.get(k, 0) for r in containers)] + [r.get(k, 0) for r in inits]) for k in keys}
+
+
+def _requests(container: Resource) -> dict[str, int]:
+    requests = container.get("resources", {}).get("requests", {})
+    parsed = {name: int(value) for name, value in requests.items() if name not in ("cpu", "memory")}
+    if "cpu" in requests:
+        parsed["cpu"] = nodes.parse_cpu_m(requests["cpu"])
+    if "memory" in requests:
+        parsed["memory"] = nodes.parse_memory(requests["memory"])
+    return parsed
+
 
 def pod_owners(resources: list[Resource]) -> list[PodOwner]:
     return [PodOwner(r) for r in resources if r.get("kind") in {"Deployment", "StatefulSet", "DaemonSet", "Job"}]
@@ -239,6 +265,8 @@ def _selector_problems(resources: list[Resource], owners: list[PodOwner]) -> lis
     for kind, path in (("PodDisruptionBudget", ("selector",)), ("NetworkPolicy", ("podSelector",))):
         for resource in by_kind(resources, kind):
             selector = resource["spec"][path[0]]
+            if kind == "NetworkPolicy" and selector == {}:
+                continue  # an empty podSelector is every pod in the namespace
             if not any(selects(selector, o.labels) for o in owners):
                 problems.append(f"{name_of(resource)}: selector matches no pod template")
     for monitor in by_kind(resources, "PodMonitor"):
@@ -268,7 +296,7 @@ def _volume_problems(resources: list[Resource], owners: list[PodOwner]) -> list[
     accounts = {r["metadata"]["name"] for r in by_kind(resources, "ServiceAccount")}
     problems = []
     for owner in owners:
-        volumes = {v["name"]: v for v in owner.spec.get("volumes", [])}
+        volumes = {v["name"]: v for v in owner.spec.get("volumes", [])} | owner.claim_templates()
         for container in owner.containers():
             problems += [
                 f"{name_of(owner.resource)} {container['name']}: mounts undeclared volume {m['name']}"
@@ -313,6 +341,9 @@ def config_problems(config: Mapping[str, Any], triton_grpc: str, metrics_port: i
         problems.append(f"[triton] urls {urls} should be the headless gRPC Service {triton_grpc}")
     if config.get("metrics", {}).get("port") != metrics_port:
         problems.append(f"[metrics] port {config.get('metrics', {}).get('port')} != container port {metrics_port}")
+    host = config.get("metrics", {}).get("host", ORCHESTRATOR_METRICS_HOST)
+    if host in LOOPBACK_HOSTS:
+        problems.append(f"[metrics] host {host!r} is loopback: probes and Prometheus reach the pod from outside")
     streams = config.get("streams", [])
     ids = [s.get("id") for s in streams]
     if not streams or len(set(ids)) != len(ids) or not all(s.get("source") for s in streams):
@@ -464,3 +495,179 @@ def image_problems(resources: list[Resource], stages: Mapping[str, Stage]) -> li
 
 def tritonserver_flags(args: list[str]) -> dict[str, str]:
     return dict(a[2:].split("=", 1) for a in args if a.startswith("--") and "=" in a)
+
+
+# ---- scheduling: requests against the recommended nodes -----------------------------------------------------
+
+
+def fit_problems(resources: list[Resource], node_types: list[nodes.NodeType]) -> list[str]:
+    """Every pod fits, on its own, on every node type it may land on: GPU pods on the GPU types, the rest on
+    the CPU types. Every container states CPU and memory requests (the scheduler sizes nothing otherwise)."""
+    problems = []
+    for owner in pod_owners(resources):
+        for container in owner.containers():
+            missing = {"cpu", "memory"} - set(container.get("resources", {}).get("requests", {}))
+            if missing:
+                problems.append(f"{name_of(owner.resource)} {container['name']}: no {sorted(missing)} request")
+        wanted = owner.requests()
+        gpu = wanted.get("nvidia.com/gpu", 0) > 0
+        for node in [n for n in node_types if (n.gpus > 0) == gpu]:
+            problems += _fit(owner, wanted, node)
+    return problems
+
+
+def _fit(owner: PodOwner, wanted: Mapping[str, int], node: nodes.NodeType) -> list[str]:
+    where = f"{name_of(owner.resource)} on {node.name}"
+    problems = []
+    if wanted.get("cpu", 0) > node.room_cpu_m:
+        problems.append(f"{where}: requests {wanted['cpu']}m CPU, {node.room_cpu_m}m left after DaemonSets")
+    if wanted.get("memory", 0) > node.room_memory_bytes:
+        problems.append(
+            f"{where}: requests {wanted['memory'] / nodes.GIB:.1f} GiB, "
+            f"{node.room_memory_bytes / nodes.GIB:.1f} GiB left after DaemonSets"
+        )
+    if wanted.get("nvidia.com/gpu", 0) > node.gpus:
+        problems.append(f"{where}: requests {wanted['nvidia.com/gpu']} GPUs, the node has {node.gpus}")
+    return problems
+
+
+# ---- the orchestrator's state: journal and dead letters -----------------------------------------------------
+
+
+def state_paths(resources: list[Resource]) -> dict[str, Path]:
+    """Where the orchestrator writes its journal and dead letters in the pod, as its own loader resolves them
+    from the mounted pitchside.toml and the container's PITCHSIDE_STATE_DIR."""
+    from orchestrator.config.run_config import from_mapping
+
+    container = PodOwner(one(resources, "StatefulSet", "orchestrator")).container("orchestrator")
+    env = {e["name"]: e.get("value") for e in container.get("env", [])}
+    state_dir = env.get("PITCHSIDE_STATE_DIR")
+    config = from_mapping(
+        orchestrator_config(resources),
+        base_dir=Path(ORCHESTRATOR_CONFIG_PATH).parent,
+        state_dir=Path(state_dir) if state_dir else None,
+    )
+    return {"journal": config.journal_dir, "dead letters": config.dead_letter_path}
+
+
+def state_problems(resources: list[Resource]) -> list[str]:
+    """The journal and the dead-letter file lie on a writable mount of the pod's own persistent volume (a
+    volumeClaimTemplate), not on the read-only root filesystem, the config mount or an emptyDir."""
+    owner = PodOwner(one(resources, "StatefulSet", "orchestrator"))
+    mounts = owner.container("orchestrator").get("volumeMounts", [])
+    claims = owner.claim_templates()
+    problems = []
+    for what, path in state_paths(resources).items():
+        mount = _mount_holding(mounts, path)
+        if mount is None:
+            problems.append(f"{what} at {path}: on the container's read-only root filesystem")
+        elif mount.get("readOnly"):
+            problems.append(f"{what} at {path}: under the read-only mount {mount['mountPath']}")
+        elif mount["name"] not in claims:
+            problems.append(f"{what} at {path}: volume {mount['name']} is not a persistent volume claim template")
+    return problems
+
+
+def _mount_holding(mounts: list[Resource], path: Path) -> Resource | None:
+    holding = [m for m in mounts if path.is_relative_to(m["mountPath"])]
+    return max(holding, key=lambda m: len(m["mountPath"]), default=None)
+
+
+# ---- hardening --------------------------------------------------------------------------------------------
+
+
+def token_problems(resources: list[Resource]) -> list[str]:
+    """No pod mounts a Kubernetes API token: none of them calls the API server (IRSA uses its own token)."""
+    accounts = {r["metadata"]["name"]: r for r in by_kind(resources, "ServiceAccount")}
+    problems = []
+    for owner in pod_owners(resources):
+        account = accounts.get(owner.spec.get("serviceAccountName", "default"), {})
+        mounted = owner.spec.get("automountServiceAccountToken", account.get("automountServiceAccountToken", True))
+        if mounted is not False:
+            problems.append(f"{name_of(owner.resource)}: mounts a service-account token it does not need")
+    return problems
+
+
+def network_policy_problems(resources: list[Resource]) -> list[str]:
+    """A default-deny policy isolates the namespace, and every workload has its own policy that states both its
+    ingress and its egress."""
+    policies = by_kind(resources, "NetworkPolicy")
+    problems = []
+    deny = [p for p in policies if not p["spec"]["podSelector"] and _denies_all(p)]
+    if not deny:
+        problems.append("no default-deny NetworkPolicy (podSelector {}, Ingress and Egress, no rules)")
+    for owner in pod_owners(resources):
+        own = [p for p in policies if p["spec"]["podSelector"] and selects(p["spec"]["podSelector"], owner.labels)]
+        if not own:
+            problems.append(f"{name_of(owner.resource)}: no NetworkPolicy of its own")
+        elif not any({"Ingress", "Egress"} <= set(p["spec"].get("policyTypes", [])) for p in own):
+            problems.append(f"{name_of(owner.resource)}: its NetworkPolicy does not govern both Ingress and Egress")
+    return problems
+
+
+def _denies_all(policy: Resource) -> bool:
+    spec = policy["spec"]
+    return {"Ingress", "Egress"} <= set(spec.get("policyTypes", [])) and not spec.get("ingress") and not spec.get(
+        "egress"
+    )
+
+
+CHECKOV_CONFIG: Final = K8S_DIR / "checkov.yaml"
+_DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+
+
+def checkov_binary() -> str | None:
+    """checkov from the project's own install (scripts/bootstrap.sh puts it in its own venv inside .venv,
+    because its pins clash with the project's), or from PATH."""
+    import sys
+
+    candidate = Path(sys.prefix) / "checkov" / "bin" / "checkov"
+    return str(candidate) if candidate.is_file() else shutil.which("checkov")
+
+
+def checkov(resources_by_name: Mapping[str, list[Resource]], scratch: Path, *, config: Path | None) -> list[str]:
+    """checkov's failed checks (``CHECK_ID Kind.namespace.name``) on the given rendered resources.
+
+    ``config`` is a checkov config file (the skip list); ``None`` runs every check, skipping nothing.
+    """
+    binary = checkov_binary()
+    if binary is None:
+        return ["checkov is not installed (bash scripts/bootstrap.sh .venv installs it)"]
+    for name, resources in resources_by_name.items():
+        (scratch / f"{name}.yaml").write_text(yaml.safe_dump_all(resources, sort_keys=False))
+    args = [binary, "-d", str(scratch), "-o", "json"]
+    args += ["--config-file", str(config)] if config else ["--framework", "kubernetes", "--skip-download", "--quiet"]
+    result = subprocess.run(args, capture_output=True, text=True, check=False)
+    try:
+        reports = json.loads(result.stdout)
+    except json.JSONDecodeError:
+        return [f"checkov failed (exit {result.returncode}): {result.stderr.strip()[-2000:]}"]
+    reports = reports if isinstance(reports, list) else [reports]
+    return sorted(
+        {f"{c['check_id']} {c['resource']}" for r in reports for c in r.get("results", {}).get("failed_checks", [])}
+    )
+
+
+def checkov_skips(config: Path = CHECKOV_CONFIG) -> dict[str, str]:
+    """The skip list: check id -> the comment above it that says why (empty if there is none)."""
+    skips, comment = {}, []
+    for line in config.read_text().splitlines():
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            comment.append(stripped.lstrip("# "))
+        elif stripped.startswith("- CKV"):
+            skips[stripped[2:].split()[0]] = " ".join(comment)
+            comment = []
+        else:
+            comment = []
+    return skips
+
+
+def digest_problems(resources: list[Resource]) -> list[str]:
+    """A release render: every image is pinned by digest."""
+    return [
+        f"{name_of(owner.resource)} {c['name']}: image {c['image']} is not pinned by digest"
+        for owner in pod_owners(resources)
+        for c in owner.containers()
+        if not _DIGEST.search(c["image"])
+    ]

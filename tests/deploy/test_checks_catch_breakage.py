@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.deploy import checks
+from tests.deploy import checks, nodes
 
 pytestmark = pytest.mark.deploy
 
@@ -139,3 +139,105 @@ def test_a_copy_of_a_missing_or_dockerignored_path_is_caught(tmp_path) -> None:
         "stage s: COPY source missing.txt does not exist",
         "stage s: COPY source secret.env is excluded by .dockerignore",
     ]
+
+
+def test_triton_asking_for_four_cpus_does_not_fit_a_g5_or_g6_xlarge(rendered) -> None:
+    resources = copy.deepcopy(rendered["gpu"])
+    triton = checks.one(resources, "Deployment", "triton")
+    for container in checks.PodOwner(triton).containers():
+        container["resources"]["requests"]["cpu"] = container["resources"]["limits"]["cpu"] = "4"
+    problems = checks.fit_problems(resources, list(nodes.NODE_TYPES.values()))
+    assert problems == [
+        f"Deployment/triton on {node}: requests 4000m CPU, 3520m left after DaemonSets"
+        for node in ("g5.xlarge", "g6.xlarge")
+    ]
+
+
+def test_a_pod_too_big_for_memory_or_without_requests_is_caught(rendered) -> None:
+    resources = copy.deepcopy(rendered["gpu"])
+    container = checks.PodOwner(checks.one(resources, "StatefulSet", "orchestrator")).container("orchestrator")
+    container["resources"]["requests"]["memory"] = "40Gi"
+    del checks.PodOwner(checks.one(resources, "Deployment", "triton")).container("triton")["resources"]["requests"]
+    problems = checks.fit_problems(resources, list(nodes.NODE_TYPES.values()))
+    assert "Deployment/triton triton: no ['cpu', 'memory'] request" in problems
+    assert any(p.startswith("StatefulSet/orchestrator on m6i.2xlarge: requests 40.0 GiB") for p in problems)
+
+
+def test_a_journal_left_beside_the_read_only_config_is_caught(rendered) -> None:
+    resources = copy.deepcopy(rendered["gpu"])
+    container = checks.PodOwner(checks.one(resources, "StatefulSet", "orchestrator")).container("orchestrator")
+    container["env"] = [e for e in container["env"] if e["name"] != "PITCHSIDE_STATE_DIR"]
+    config_map = next(c for c in checks.by_kind(resources, "ConfigMap") if "pitchside.toml" in c["data"])
+    text = config_map["data"]["pitchside.toml"]
+    config_map["data"]["pitchside.toml"] = text.replace('state_dir = "/var/lib/pitchside"', "")
+    assert checks.state_problems(resources) == [
+        "journal at /etc/pitchside/out/journal: under the read-only mount /etc/pitchside",
+        "dead letters at /etc/pitchside/out/dead-letter.jsonl: under the read-only mount /etc/pitchside",
+    ]
+
+
+def test_a_journal_on_an_empty_dir_or_the_root_filesystem_is_caught(rendered) -> None:
+    resources = copy.deepcopy(rendered["dev"])
+    statefulset = checks.one(resources, "StatefulSet", "orchestrator")
+    del statefulset["spec"]["volumeClaimTemplates"]
+    statefulset["spec"]["template"]["spec"]["volumes"].append({"name": "data", "emptyDir": {}})
+    problems = checks.state_problems(resources)
+    assert len(problems) == 2 and all("volume data is not a persistent volume claim template" in p for p in problems)
+    container = checks.PodOwner(statefulset).container("orchestrator")
+    container["volumeMounts"] = [m for m in container["volumeMounts"] if m["name"] != "data"]
+    assert all("read-only root filesystem" in p for p in checks.state_problems(resources))
+
+
+def test_a_mount_of_a_claim_template_that_is_gone_is_caught(rendered) -> None:
+    resources = copy.deepcopy(rendered["gpu"])
+    del checks.one(resources, "StatefulSet", "orchestrator")["spec"]["volumeClaimTemplates"]
+    assert checks.reference_problems(resources) == [
+        "StatefulSet/orchestrator orchestrator: mounts undeclared volume data"
+    ]
+
+
+def test_a_metrics_listener_on_loopback_is_caught(rendered) -> None:
+    config = checks.orchestrator_config(rendered["gpu"])
+    del config["metrics"]["host"]
+    assert checks.config_problems(config, "triton-grpc.pitchside.svc.cluster.local:8001", 9108) == [
+        "[metrics] host '127.0.0.1' is loopback: probes and Prometheus reach the pod from outside"
+    ]
+
+
+def test_a_mounted_service_account_token_is_caught(rendered) -> None:
+    resources = copy.deepcopy(rendered["gpu"])
+    del checks.one(resources, "StatefulSet", "orchestrator")["spec"]["template"]["spec"][
+        "automountServiceAccountToken"
+    ]
+    assert checks.token_problems(resources) == []  # the ServiceAccount still says no
+    del checks.one(resources, "ServiceAccount", "orchestrator")["automountServiceAccountToken"]
+    assert checks.token_problems(resources) == [
+        "StatefulSet/orchestrator: mounts a service-account token it does not need"
+    ]
+
+
+def test_a_workload_without_its_own_network_policy_or_egress_rules_is_caught(rendered) -> None:
+    resources = [r for r in copy.deepcopy(rendered["gpu"]) if checks.name_of(r) != "NetworkPolicy/orchestrator"]
+    checks.one(resources, "NetworkPolicy", "triton")["spec"]["policyTypes"] = ["Ingress"]
+    assert checks.network_policy_problems(resources) == [
+        "Deployment/triton: its NetworkPolicy does not govern both Ingress and Egress",
+        "StatefulSet/orchestrator: no NetworkPolicy of its own",
+    ]
+    resources = [r for r in resources if checks.name_of(r) != "NetworkPolicy/default-deny"]
+    assert checks.network_policy_problems(resources)[0].startswith("no default-deny NetworkPolicy")
+
+
+def test_a_tag_only_image_fails_the_release_digest_check(rendered) -> None:
+    problems = checks.digest_problems(rendered["gpu"])
+    assert len(problems) == 3 and all("is not pinned by digest" in p for p in problems)
+
+
+def test_checkov_flags_a_mounted_service_account_token(rendered, tmp_path) -> None:
+    if checks.checkov_binary() is None:
+        pytest.skip("checkov is not installed (test_hardening.py fails in CI when it is missing)")
+    resources = copy.deepcopy(rendered["gpu"])
+    checks.one(resources, "StatefulSet", "orchestrator")["spec"]["template"]["spec"][
+        "automountServiceAccountToken"
+    ] = True
+    findings = checks.checkov({"gpu": resources}, tmp_path, config=checks.CHECKOV_CONFIG)
+    assert "CKV_K8S_38 StatefulSet.pitchside.orchestrator" in findings

@@ -93,3 +93,35 @@ def test_source_kinds(tmp_path: Path) -> None:
     assert parse_source("https://cdn.example/live/master.m3u8").kind is SourceKind.NETWORK
     assert parse_source("synthetic:?fps=50").kind is SourceKind.SYNTHETIC
     assert parse_source("rtsp://10.1.2.3:554/cam/1").stream_id == "10.1.2.3-cam-1"
+
+
+def test_journal_and_dead_letters_default_to_out_beside_the_config_file(tmp_path: Path) -> None:
+    config = load_toml(write(tmp_path, ""))
+    assert config.journal_dir == tmp_path / "out" / "journal"
+    assert config.dead_letter_path == tmp_path / "out" / "dead-letter.jsonl"
+    assert RunConfig().journal_dir == Path("out/journal")
+
+
+def test_a_state_dir_in_the_file_holds_journal_and_dead_letters(tmp_path: Path) -> None:
+    config = load_toml(write(tmp_path, "[delivery]\nstate_dir = '/var/lib/pitchside'\n"))
+    assert config.journal_dir == Path("/var/lib/pitchside/journal")
+    assert config.dead_letter_path == Path("/var/lib/pitchside/dead-letter.jsonl")
+    relative = load_toml(write(tmp_path, "[delivery]\nstate_dir = 'state'\njournal_dir = 'j'\n"))
+    assert relative.journal_dir == tmp_path / "state" / "j"
+
+
+def test_the_state_dir_argument_overrides_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "[delivery]\nstate_dir = '/etc/pitchside/state'\ndead_letter = 'dl.jsonl'\n")
+    config = load_toml(path, state_dir=Path("/data"))
+    assert (config.journal_dir, config.dead_letter_path) == (Path("/data/journal"), Path("/data/dl.jsonl"))
+
+
+def test_absolute_delivery_paths_are_used_as_they_are(tmp_path: Path) -> None:
+    path = write(tmp_path, "[delivery]\njournal_dir = '/j'\ndead_letter = '/d/dl.jsonl'\n")
+    config = load_toml(path, state_dir=Path("/data"))
+    assert (config.journal_dir, config.dead_letter_path) == (Path("/j"), Path("/d/dl.jsonl"))
+
+
+def test_an_unknown_delivery_setting_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"unknown \[delivery\] settings: \['journal'\]"):
+        load_toml(write(tmp_path, "[delivery]\njournal = 'x'\n"))
