@@ -9,7 +9,6 @@ from typing import Final
 ENSEMBLE_MODEL: Final = "detection"
 PREPROCESS_MODEL: Final = "preprocess"
 DETECTOR_MODEL: Final = "detector"
-POSTPROCESS_MODEL: Final = "postprocess"
 
 # Ensemble inputs: exactly one of the two per request.
 INPUT_IMAGE_BYTES: Final = "IMAGE_BYTES"
@@ -17,19 +16,18 @@ INPUT_IMAGE_BYTES: Final = "IMAGE_BYTES"
 INPUT_IMAGE_RAW: Final = "IMAGE_RAW"
 """UINT8 [height, width, 3]: a raw frame, HWC, BGR channel order."""
 
-# Detector boundary: the names of the ONNX graph, so a TensorRT plan built from it drops in.
+# Detector inputs: the names of the served graph, so a TensorRT plan built from it drops in. The letterboxed
+# wire sends these two straight to the detector model.
 DETECTOR_INPUT: Final = "images"
-"""FP32 [3, S, S]: letterboxed frame, CHW, BGR, 0..255 (normalisation is inside the graph)."""
-DETECTOR_OUTPUT: Final = "output0"
-"""FP32 [4 + classes, anchors]: YOLOv8 layout (cx, cy, w, h in input pixels, then class scores)."""
+"""UINT8 [S, S, 3]: letterboxed frame, HWC, BGR (cast, layout and normalisation are inside the graph)."""
 LETTERBOX: Final = "LETTERBOX"
 """FP32 [5]: (scale, pad_x, pad_y, source_width, source_height) of the letterbox applied."""
 
-# Ensemble outputs.
+# Detector and ensemble outputs.
 OUTPUT_DETECTIONS: Final = "DETECTIONS"
-"""FP32 [n, 6]: (x1, y1, x2, y2, score, class_id) per detection, boxes in source-frame pixels."""
+"""FP32 [K, 6]: (x1, y1, x2, y2, score, class_id) per detection, source-frame pixels, best first, zero-padded."""
 OUTPUT_NUM_DETECTIONS: Final = "NUM_DETECTIONS"
-"""INT32 [1]: n, the number of rows in DETECTIONS."""
+"""INT32 [1]: n, the number of real rows at the top of DETECTIONS."""
 
 DETECTION_COLUMNS: Final = 6
 LETTERBOX_FIELDS: Final = 5

@@ -1,8 +1,8 @@
-"""The direct baseline: the same stages, functions, model file, settings and threads, in this process.
+"""The direct baseline: the same stages, functions, graph file and threads, in this process.
 
-Nothing crosses a process boundary: frames go through ``orchestrator.vision``'s preprocess, the same
-ONNX file under ONNX Runtime with the served model's ``intra_op_threads``, and postprocess with the
-served model's parameters. What Triton adds is whatever the benchmark measures above this.
+Nothing crosses a process boundary: frames go through ``orchestrator.vision``'s preprocess and the same
+served graph (NMS and the letterbox undone inside it) under ONNX Runtime with the served model's
+``intra_op_threads``. What Triton adds is whatever the benchmark measures above this.
 """
 
 import time
@@ -19,9 +19,7 @@ from orchestrator.bench.stages import Stage
 from orchestrator.contract import DETECTOR_INPUT
 from orchestrator.repository.parameters import string_parameters
 from orchestrator.triton.wire import WireFormat
-from orchestrator.vision.letterbox import Letterbox
 from orchestrator.vision.onnx_detector import OnnxDetector
-from orchestrator.vision.postprocess import PostprocessConfig, PostprocessSettings, postprocess
 from orchestrator.vision.preprocess import preprocess
 
 BACKEND: Final = "onnxruntime"
@@ -39,7 +37,6 @@ class DirectSettings:
     detector_path: Path
     intra_op_threads: int
     input_size: int
-    postprocess: PostprocessConfig
 
     @classmethod
     def from_configs(cls, configs: Mapping[Stage, Mapping[str, Any]], repository: Path) -> "DirectSettings":
@@ -49,7 +46,6 @@ class DirectSettings:
             detector_path=_model_file(repository / Stage.DETECTOR.value, params.get("onnx_file", "model.onnx")),
             intra_op_threads=int(params.get("intra_op_threads", "0")),
             input_size=_input_size(detector),
-            postprocess=PostprocessConfig.from_parameters(string_parameters(configs[Stage.POSTPROCESS])),
         )
 
     def describe(self) -> dict[str, Any]:
@@ -63,7 +59,7 @@ class BatchTiming:
 
     stage_ns: Mapping[Stage, int]
     detections: list[npt.NDArray[np.float32]]
-    """Per frame (N, 6) rows as the ensemble returns them; [] when postprocess is not a stage."""
+    """Per frame (N, 6) rows as the detector returns them."""
 
     @property
     def total_ns(self) -> int:
@@ -72,20 +68,18 @@ class BatchTiming:
 
 @dataclass(frozen=True)
 class DirectPipeline:
-    """``stages`` run for real on each batch; a stage outside them is fed from ``tensors``."""
+    """``stages`` run for real on each batch; the letterbox is taken from ``tensors`` when preprocess is not one."""
 
     stages: tuple[Stage, ...]
     tensors: StageTensors
     detector: OnnxDetector
     input_size: int
-    post: PostprocessSettings
     wire: WireFormat
 
     def run_batch(self, indices: Sequence[int]) -> BatchTiming:
         timing: dict[Stage, int] = {}
-        chw, plans = self._timed(timing, Stage.PREPROCESS, self._preprocess, indices)
-        outputs = self._timed(timing, Stage.DETECTOR, self._detect, indices, chw)
-        rows = self._timed(timing, Stage.POSTPROCESS, self._postprocess, indices, outputs, plans)
+        images, letterboxes = self._timed(timing, Stage.PREPROCESS, self._preprocess, indices)
+        rows = self._timed(timing, Stage.DETECTOR, self.detector.detect, images, letterboxes)
         return BatchTiming({stage: timing[stage] for stage in self.stages}, rows)
 
     def _timed(self, timing: dict[Stage, int], stage: Stage, work: Any, *args: Any) -> Any:
@@ -94,30 +88,18 @@ class DirectPipeline:
         timing[stage] = time.perf_counter_ns() - started
         return result
 
-    def _preprocess(self, indices: Sequence[int]) -> tuple[npt.NDArray[np.float32], list[Letterbox]]:
+    def _preprocess(self, indices: Sequence[int]) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.float32]]:
         if Stage.PREPROCESS not in self.stages:
-            return np.stack([self.tensors.letterboxed[i] for i in indices]), self._plans(indices)
+            return np.stack([self.tensors.letterboxed[i] for i in indices]), self._letterboxes(indices)
         items = [preprocess(*self._frame(i), self.input_size) for i in indices]
-        return np.stack([chw for chw, _ in items]), [plan for _, plan in items]
-
-    def _detect(self, indices: Sequence[int], chw: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-        if Stage.DETECTOR in self.stages or self.tensors.predictions is None:
-            return self.detector.run(chw)
-        return np.stack([self.tensors.predictions[i] for i in indices])
-
-    def _postprocess(
-        self, indices: Sequence[int], outputs: npt.NDArray[np.float32], plans: list[Letterbox]
-    ) -> list[npt.NDArray[np.float32]]:
-        if Stage.POSTPROCESS not in self.stages:
-            return []
-        return [postprocess(out, plan, self.post) for out, plan in zip(outputs, plans, strict=True)]
+        return np.stack([boxed for boxed, _ in items]), np.stack([plan.as_array() for _, plan in items])
 
     def _frame(self, index: int) -> tuple[npt.NDArray[np.uint8] | None, npt.NDArray[np.uint8] | None]:
         footage = self.tensors.footage
         return (footage.jpeg[index], None) if self.wire is WireFormat.JPEG else (None, footage.raw[index])
 
-    def _plans(self, indices: Sequence[int]) -> list[Letterbox]:
-        return [Letterbox.from_array(self.tensors.letterboxes[i]) for i in indices]
+    def _letterboxes(self, indices: Sequence[int]) -> npt.NDArray[np.float32]:
+        return np.stack([self.tensors.letterboxes[i] for i in indices])
 
 
 def load_detector(settings: DirectSettings) -> OnnxDetector:
@@ -128,17 +110,16 @@ def build_pipeline(
     stages: tuple[Stage, ...], tensors: StageTensors, detector: OnnxDetector, settings: DirectSettings,
     wire: WireFormat,
 ) -> DirectPipeline:  # fmt: skip
-    if not stages:
-        raise DirectUnavailableError("the model runs none of the pipeline's stages")
-    num_classes = int(detector.run(tensors.letterboxed[0][None]).shape[1]) - 4  # also warms the session
-    post = settings.postprocess.settings_for(num_classes)
-    return DirectPipeline(stages, tensors, detector, settings.input_size, post, wire)
+    if Stage.DETECTOR not in stages:
+        raise DirectUnavailableError("the model does not run the detector")
+    detector.run(tensors.letterboxed[0][None], tensors.letterboxes[0][None])  # warm the session
+    return DirectPipeline(stages, tensors, detector, settings.input_size, wire)
 
 
 def _input_size(detector_config: Mapping[str, Any]) -> int:
     for spec in detector_config.get("input", []):
         if spec.get("name") == DETECTOR_INPUT:
-            return int(spec["dims"][-1])
+            return int(spec["dims"][0])
     raise DirectUnavailableError(f"the detector config declares no {DETECTOR_INPUT!r} input")
 
 

@@ -128,10 +128,8 @@ async def _prepare_direct(client: GenericTritonClient, config: ModelBenchConfig,
 
 def _stage_tensors(footage: Footage, target: Target, direct: Direct) -> StageTensors:
     if direct.settings is None:
-        return StageTensors(footage, (), (), None)
-    needs_predictions = Stage.POSTPROCESS in target.stages and Stage.DETECTOR not in target.stages
-    detector = direct.detector if needs_predictions else None
-    return compute_stage_tensors(footage, direct.settings.input_size, detector)
+        return StageTensors(footage, (), ())
+    return compute_stage_tensors(footage, direct.settings.input_size)
 
 
 def _pipeline(target: Target, tensors: StageTensors, direct: Direct, wire: WireFormat) -> DirectPipeline | None:

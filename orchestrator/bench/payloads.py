@@ -1,7 +1,7 @@
 """Request tensors for any model, built once per frame before the clock starts.
 
 Inputs named in the detection contract get real data: the footage (raw or JPEG, the wire format),
-letterboxed frames, letterboxes, detector output. Any other input with fixed dims gets zeros.
+letterboxed frames and their letterboxes. Any other input with fixed dims gets zeros.
 """
 
 from collections.abc import Mapping, Sequence
@@ -14,7 +14,7 @@ import tritonclient.grpc.aio as grpcclient
 from tritonclient.utils import np_to_triton_dtype, triton_to_np_dtype
 
 from orchestrator.bench.stage_tensors import StageTensors
-from orchestrator.contract import DETECTOR_INPUT, DETECTOR_OUTPUT, INPUT_IMAGE_BYTES, INPUT_IMAGE_RAW, LETTERBOX
+from orchestrator.contract import DETECTOR_INPUT, INPUT_IMAGE_BYTES, INPUT_IMAGE_RAW, LETTERBOX
 from orchestrator.triton.wire import WireFormat
 
 _WIRE_INPUTS = {WireFormat.RAW: INPUT_IMAGE_RAW, WireFormat.JPEG: INPUT_IMAGE_BYTES}
@@ -60,7 +60,6 @@ def _column(spec: Mapping[str, Any], tensors: StageTensors, wire: WireFormat) ->
         INPUT_IMAGE_BYTES: tensors.footage.jpeg,
         DETECTOR_INPUT: tensors.letterboxed,
         LETTERBOX: tensors.letterboxes,
-        DETECTOR_OUTPUT: tensors.predictions,
     }
     column = known.get(name)
     return column if column else [_zeros(spec)] * len(tensors)

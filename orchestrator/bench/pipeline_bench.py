@@ -113,7 +113,7 @@ def pipeline_section(
 def _measure_direct(configs: dict[Stage, Json], config: PipelineBenchConfig) -> DirectLevel:
     settings = DirectSettings.from_configs(configs, config.model_repository)
     detector = load_detector(settings)
-    tensors = compute_stage_tensors(load_footage(config.footage, DIRECT_FRAMES), settings.input_size, None)
+    tensors = compute_stage_tensors(load_footage(config.footage, DIRECT_FRAMES), settings.input_size)
     pipeline = build_pipeline(tuple(Stage), tensors, detector, settings, WireFormat.RAW)
     return measure_direct_level(pipeline, 1, config.direct_windows)
 

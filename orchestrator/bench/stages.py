@@ -2,7 +2,7 @@
 
 from enum import StrEnum
 
-from orchestrator.contract import DETECTOR_MODEL, POSTPROCESS_MODEL, PREPROCESS_MODEL
+from orchestrator.contract import DETECTOR_MODEL, PREPROCESS_MODEL
 
 
 class Stage(StrEnum):
@@ -10,7 +10,6 @@ class Stage(StrEnum):
 
     PREPROCESS = PREPROCESS_MODEL
     DETECTOR = DETECTOR_MODEL
-    POSTPROCESS = POSTPROCESS_MODEL
 
 
 def stages_of(model: str, composing: tuple[str, ...]) -> tuple[Stage, ...]:

@@ -12,7 +12,7 @@ Example ``pitchside.toml``::
     uri = "kinesis://match-events?region=eu-west-1"
     [triton]
     urls = ["dns:///triton-grpc.pitchside.svc.cluster.local:8001"]
-    wire = "raw"
+    wire = "letterbox"                 # or "raw", "jpeg"
     [live]
     staleness_budget_s = 0.5
     [metrics]
@@ -26,7 +26,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final
 
-from orchestrator.contract import ENSEMBLE_MODEL
 from orchestrator.metrics import ORCHESTRATOR_METRICS_HOST, ORCHESTRATOR_METRICS_PORT
 from orchestrator.paths import DEFAULT_MODEL_REPOSITORY, MEDIA_DIR
 from orchestrator.pipeline.frame_buffer import DropPolicy
@@ -76,9 +75,10 @@ class Mode(StrEnum):
 class TritonSettings:
     urls: tuple[str, ...] = ()
     """gRPC endpoints; empty starts the embedded server on ``model_repository``."""
-    model: str = ENSEMBLE_MODEL
+    model: str | None = None
+    """None: the wire's own model (``detector`` for letterboxed frames, the ``detection`` ensemble otherwise)."""
     model_repository: Path = DEFAULT_MODEL_REPOSITORY
-    wire: WireFormat = WireFormat.RAW
+    wire: WireFormat = WireFormat.LETTERBOX
     request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S
     max_in_flight: int = DEFAULT_TOTAL_IN_FLIGHT
 

@@ -95,7 +95,8 @@ async def _run(
             EndpointPool.connect(urls, config.triton.model, config.triton.request_timeout_s, config.triton.wire)
         )
         if not await pool.wait_healthy(STARTUP_HEALTH_TIMEOUT_S):
-            raise TritonUnavailableError(f"no Triton endpoint ready at {', '.join(urls)} (model {config.triton.model})")
+            model = config.triton.model or config.triton.wire.model
+            raise TritonUnavailableError(f"no Triton endpoint ready at {', '.join(urls)} (model {model})")
         settings = DeliverySettings(journal_dir=config.journal_dir, dead_letter_path=config.dead_letter_path)
         fanout = await stack.enter_async_context(SinkFanout.from_uris(config.sinks, settings, registry=registry))
         stats = {spec.stream_id: StreamStats(spec.stream_id) for spec in config.streams}

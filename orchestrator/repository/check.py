@@ -10,6 +10,8 @@ from pathlib import Path
 
 from tritonclient.grpc import model_config_pb2 as pb
 
+from orchestrator.repository.detector_build import SOURCE_PARAMETER, DetectorBuild
+from orchestrator.repository.detector_graph import GraphBuildError
 from orchestrator.repository.model_config import (
     ModelEntry,
     RepositoryError,
@@ -49,8 +51,24 @@ def _check_model(entry: ModelEntry, models: dict[str, ModelEntry]) -> list[Probl
     if entry.config.platform == "ensemble":
         problems += _check_ensemble(entry, models)
     problems += _check_onnx(entry)
+    problems += _check_detector_build(entry)
     problems += _check_warmup(entry)
     return problems
+
+
+def _check_detector_build(entry: ModelEntry) -> list[Problem]:
+    """A model built from a researcher's ONNX must serve exactly what its config's settings produce."""
+    if SOURCE_PARAMETER not in entry.config.parameters:
+        return []
+    try:
+        build = DetectorBuild.of(entry)
+        current = build.is_current()
+    except (RepositoryError, GraphBuildError, ValueError) as exc:
+        return [Problem(entry.name, SOURCE_PARAMETER, str(exc))]
+    if not current:
+        stale = f"is not what {build.source.name} and the config's settings build: run `pitchside repo build-detector`"
+        return [Problem(entry.name, f"1/{build.served.name}", stale)]
+    return []
 
 
 def _check_layout(entry: ModelEntry) -> Iterator[Problem]:

@@ -8,9 +8,11 @@ import tritonclient.grpc.aio as grpcclient
 from tritonclient.utils import InferenceServerException, np_to_triton_dtype
 
 from orchestrator.contract import (
+    DETECTOR_INPUT,
     ENSEMBLE_MODEL,
     INPUT_IMAGE_BYTES,
     INPUT_IMAGE_RAW,
+    LETTERBOX,
     OUTPUT_DETECTIONS,
     OUTPUT_NUM_DETECTIONS,
 )
@@ -22,6 +24,7 @@ from orchestrator.triton.errors import (
     TritonError,
     TritonUnavailableError,
 )
+from orchestrator.vision.letterbox import Letterbox
 
 DEFAULT_REQUEST_TIMEOUT_S: Final = 10.0
 MAX_MESSAGE_BYTES: Final = 2**31 - 1
@@ -54,7 +57,8 @@ _UNAVAILABLE: Final = ("StatusCode.UNAVAILABLE", "StatusCode.CANCELLED")
 
 
 class DetectionClient:
-    """Sends one frame per request to the detection ensemble over gRPC."""
+    """Sends one frame per request over gRPC: to the detection ensemble (raw or encoded frames) or straight to
+    the detector (letterboxed frames)."""
 
     def __init__(
         self,
@@ -93,25 +97,42 @@ class DetectionClient:
 
     async def detect_raw(self, frame: npt.NDArray[np.uint8], timeout_s: float | None = None) -> Detections:
         """Detect on an (H, W, 3) uint8 BGR frame; ``timeout_s`` overrides the client's deadline."""
-        frame = np.ascontiguousarray(frame)
-        return await self._infer(INPUT_IMAGE_RAW, frame[None], _dtype_name(frame), timeout_s)
+        return await self._infer(_tensor(INPUT_IMAGE_RAW, np.ascontiguousarray(frame)[None]), deadline_s=timeout_s)
 
     async def detect_encoded(self, data: bytes, timeout_s: float | None = None) -> Detections:
         """Detect on an encoded image (JPEG, PNG, ...); ``timeout_s`` overrides the client's deadline."""
-        return await self._infer(INPUT_IMAGE_BYTES, np.frombuffer(data, dtype=np.uint8)[None], "UINT8", timeout_s)
+        return await self._infer(
+            _tensor(INPUT_IMAGE_BYTES, np.frombuffer(data, dtype=np.uint8)[None]), deadline_s=timeout_s
+        )
 
-    async def _infer(
-        self, name: str, batch: npt.NDArray[np.generic], datatype: str, timeout_s: float | None
+    async def detect_letterboxed(
+        self, boxed: npt.NDArray[np.uint8], plan: Letterbox, timeout_s: float | None = None
     ) -> Detections:
-        tensor = grpcclient.InferInput(name, list(batch.shape), datatype)
-        tensor.set_data_from_numpy(batch)
-        timeout = self._timeout_s if timeout_s is None else timeout_s
+        """Detect on an (S, S, 3) uint8 letterboxed frame; boxes come back in the source frame's pixels."""
+        images = _tensor(DETECTOR_INPUT, np.ascontiguousarray(boxed)[None])
+        return await self._infer(images, _tensor(LETTERBOX, plan.as_array()[None]), deadline_s=timeout_s)
+
+    async def input_size(self) -> int:
+        """S of the model's (S, S, 3) ``images`` input, read from the server's config of the model."""
+        try:
+            config = await self._client.get_model_config(self._model, as_json=True)
+        except InferenceServerException as exc:
+            raise translate_error(exc) from exc
+        for spec in config.get("config", {}).get("input", []):
+            if spec.get("name") == DETECTOR_INPUT:
+                return int(spec["dims"][0])
+        raise InferenceFailedError(
+            f"{self._model} has no {DETECTOR_INPUT!r} input: it does not take letterboxed frames"
+        )
+
+    async def _infer(self, *tensors: grpcclient.InferInput, deadline_s: float | None) -> Detections:
+        timeout = self._timeout_s if deadline_s is None else deadline_s
         outputs = [
             grpcclient.InferRequestedOutput(OUTPUT_DETECTIONS),
             grpcclient.InferRequestedOutput(OUTPUT_NUM_DETECTIONS),
         ]
         try:
-            result = await self._client.infer(self._model, [tensor], outputs=outputs, client_timeout=timeout)
+            result = await self._client.infer(self._model, list(tensors), outputs=outputs, client_timeout=timeout)
         except InferenceServerException as exc:
             raise translate_error(exc) from exc
         rows = result.as_numpy(OUTPUT_DETECTIONS)
@@ -134,5 +155,7 @@ def translate_error(exc: InferenceServerException) -> TritonError:
     return InferenceFailedError(f"{status}: {message}")
 
 
-def _dtype_name(array: npt.NDArray[np.generic]) -> str:
-    return str(np_to_triton_dtype(array.dtype))
+def _tensor(name: str, batch: npt.NDArray[np.generic]) -> grpcclient.InferInput:
+    tensor = grpcclient.InferInput(name, list(batch.shape), str(np_to_triton_dtype(batch.dtype)))
+    tensor.set_data_from_numpy(batch)
+    return tensor

@@ -20,8 +20,10 @@ import numpy.typing as npt
 
 from orchestrator.triton.client import DetectionClient
 from orchestrator.triton.detections import Detections
-from orchestrator.triton.errors import InferenceTimeoutError, TritonUnavailableError
+from orchestrator.triton.errors import InferenceRejectedError, InferenceTimeoutError, TritonUnavailableError
 from orchestrator.triton.wire import WireFormat, encode_jpeg
+from orchestrator.vision.frame_input import FrameError, validate_raw_frame
+from orchestrator.vision.letterbox import Letterbox, letterbox
 
 log = logging.getLogger(__name__)
 HEALTH_INTERVAL_S: Final = 1.0
@@ -64,11 +66,17 @@ class EndpointPool:
         self._retiring: set[asyncio.Task[None]] = set()
         self._health_task: asyncio.Task[None] | None = None
         self._turn = 0
+        self._input_size: int | None = None
         self._any_healthy = asyncio.Event()
         self._any_healthy.set()
 
     @classmethod
-    def connect(cls, urls: Sequence[str], model: str, timeout_s: float, wire: WireFormat = WireFormat.RAW) -> Self:
+    def connect(
+        cls, urls: Sequence[str], model: str | None, timeout_s: float, wire: WireFormat = WireFormat.RAW
+    ) -> Self:
+        """``model`` None: the wire's own model (the detector for letterboxed frames, else the ensemble)."""
+        model = model or wire.model
+
         def endpoint(url: str) -> Endpoint:
             def reconnect() -> DetectionClient:
                 return DetectionClient.connect(url, model, timeout_s)
@@ -100,10 +108,13 @@ class EndpointPool:
     async def detect(self, image: npt.NDArray[np.uint8], timeout_s: float) -> tuple[Detections, str]:
         """Detections for one frame and the URL that served it. Raises TritonUnavailableError when no
         endpoint is healthy or the chosen one fails to answer (the caller decides whether to retry)."""
+        boxed = await self._letterbox(image) if self._wire is WireFormat.LETTERBOX else None
         endpoint = self._pick()
         endpoint.in_flight += 1
         try:
-            if self._wire is WireFormat.JPEG:
+            if boxed is not None:
+                detections = await endpoint.client.detect_letterboxed(*boxed, timeout_s)
+            elif self._wire is WireFormat.JPEG:
                 data = await asyncio.to_thread(encode_jpeg, image)
                 detections = await endpoint.client.detect_encoded(data.tobytes(), timeout_s)
             else:
@@ -116,6 +127,16 @@ class EndpointPool:
         finally:
             endpoint.in_flight -= 1
         return detections, endpoint.url
+
+    async def _letterbox(self, image: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.uint8], Letterbox]:
+        """The frame letterboxed to the detector's size in a worker thread; a frame no detector could take is
+        rejected here, as the server would."""
+        if self._input_size is None:
+            self._input_size = await self._pick().client.input_size()
+        try:
+            return await asyncio.to_thread(_letterbox_frame, image, self._input_size)
+        except FrameError as exc:
+            raise InferenceRejectedError(str(exc)) from exc
 
     async def wait_healthy(self, timeout_s: float) -> bool:
         """Wait until some endpoint is healthy; False on timeout."""
@@ -176,3 +197,7 @@ class EndpointPool:
             return await asyncio.wait_for(endpoint.client.is_ready(), HEALTH_TIMEOUT_S)
         except TimeoutError:
             return False
+
+
+def _letterbox_frame(image: npt.NDArray[np.uint8], size: int) -> tuple[npt.NDArray[np.uint8], Letterbox]:
+    return letterbox(np.ascontiguousarray(validate_raw_frame(image)), size)

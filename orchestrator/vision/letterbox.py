@@ -6,8 +6,12 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from orchestrator.vision.frame_input import MAX_FRAME_SIDE
+
 PAD_VALUE = 0
 """Pad value the NanoDet/YOLO detectors were trained with (black)."""
+MAX_UPSCALE = 1024.0
+"""Largest scale a letterbox can have: a 1-pixel-wide frame placed in a 1024 input."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,19 +59,18 @@ def letterbox(frame: npt.NDArray[np.uint8], size: int) -> tuple[npt.NDArray[np.u
     return canvas, plan
 
 
-def to_chw_float(letterboxed: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
-    """(S, S, 3) uint8 HWC BGR -> (3, S, S) float32 CHW BGR in 0..255, contiguous."""
-    return np.ascontiguousarray(letterboxed.transpose(2, 0, 1), dtype=np.float32)
-
-
-def unletterbox_boxes(boxes: npt.NDArray[np.float32], plan: Letterbox) -> npt.NDArray[np.float32]:
-    """Map (N, 4) x1, y1, x2, y2 boxes from detector-input pixels to source pixels, clipped to the frame."""
-    out = np.empty_like(boxes, dtype=np.float32)
-    out[:, [0, 2]] = (boxes[:, [0, 2]] - plan.pad_x) / plan.scale
-    out[:, [1, 3]] = (boxes[:, [1, 3]] - plan.pad_y) / plan.scale
-    out[:, [0, 2]] = np.clip(out[:, [0, 2]], 0, plan.source_width)
-    out[:, [1, 3]] = np.clip(out[:, [1, 3]], 0, plan.source_height)
-    return out
+def letterbox_problem(values: npt.NDArray[np.float32], size: int) -> str | None:
+    """Why a client-sent (5,) LETTERBOX cannot be right for a ``size`` input, or None when it can."""
+    scale, pad_x, pad_y, width, height = (float(v) for v in np.asarray(values, dtype=np.float64).reshape(5))
+    if not all(np.isfinite([scale, pad_x, pad_y, width, height])):
+        return "LETTERBOX holds a non-finite value"
+    if not 0.0 < scale <= MAX_UPSCALE:
+        return f"LETTERBOX scale {scale} is outside (0, {MAX_UPSCALE}]"
+    if not (0 <= pad_x < size and 0 <= pad_y < size):
+        return f"LETTERBOX padding ({pad_x}, {pad_y}) is outside the {size}x{size} input"
+    if not (1 <= width <= MAX_FRAME_SIDE and 1 <= height <= MAX_FRAME_SIDE):
+        return f"LETTERBOX source size {width}x{height} is outside 1..{MAX_FRAME_SIDE} pixels per side"
+    return None
 
 
 def _scaled_size(width: int, height: int, scale: float, size: int) -> tuple[int, int]:

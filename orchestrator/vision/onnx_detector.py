@@ -1,4 +1,8 @@
-"""The detector run directly by ONNX Runtime: used by the CPU profile's Triton model and the direct baseline."""
+"""The served detector graph run directly by ONNX Runtime: the CPU profile's Triton model and the direct baseline.
+
+The graph (see ``orchestrator/repository/detector_graph.py``) takes letterboxed uint8 frames and their
+letterboxes and returns final detections in source pixels, so this is the whole detector, NMS included.
+"""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -8,14 +12,17 @@ import numpy as np
 import numpy.typing as npt
 import onnxruntime as ort
 
+from orchestrator.contract import DETECTOR_INPUT, LETTERBOX, OUTPUT_DETECTIONS, OUTPUT_NUM_DETECTIONS
+
+Batch = tuple[npt.NDArray[np.float32], npt.NDArray[np.int32]]
+"""(B, K, 6) float32 DETECTIONS rows and (B, 1) int32 NUM_DETECTIONS."""
+
 
 @dataclass(frozen=True)
 class OnnxDetector:
-    """An ONNX Runtime session over a YOLOv8-layout detector with one image input and one output."""
+    """An ONNX Runtime session over the served detector graph."""
 
     session: ort.InferenceSession
-    input_name: str
-    output_name: str
 
     @classmethod
     def load(cls, path: Path, intra_op_threads: int = 0) -> "OnnxDetector":
@@ -23,23 +30,38 @@ class OnnxDetector:
         options = ort.SessionOptions()
         options.intra_op_num_threads = intra_op_threads
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        return cls(session, session.get_inputs()[0].name, session.get_outputs()[0].name)
+        return cls(ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"]))
 
     @property
     def input_size(self) -> int:
-        """S of the (B, 3, S, S) input."""
-        return int(self.session.get_inputs()[0].shape[-1])
+        """S of the (B, S, S, 3) input."""
+        return int(self.session.get_inputs()[0].shape[1])
 
-    def run(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-        """(B, 3, S, S) float32 -> (B, 4 + classes, anchors) float32."""
-        result = self.session.run([self.output_name], {self.input_name: batch})[0]
-        return np.asarray(result, dtype=np.float32)
+    @property
+    def max_detections(self) -> int:
+        """K of the (B, K, 6) output."""
+        return int(self.session.get_outputs()[0].shape[1])
 
-    def run_split(self, batches: Sequence[npt.NDArray[np.float32]]) -> list[npt.NDArray[np.float32]]:
-        """Run several requests' (b_i, 3, S, S) inputs as one call; return each request's own outputs."""
-        if not batches:
+    def run(self, images: npt.NDArray[np.uint8], letterboxes: npt.NDArray[np.float32]) -> Batch:
+        """(B, S, S, 3) uint8 letterboxed BGR and (B, 5) letterboxes -> (DETECTIONS, NUM_DETECTIONS)."""
+        rows, counts = self.session.run(
+            [OUTPUT_DETECTIONS, OUTPUT_NUM_DETECTIONS], {DETECTOR_INPUT: images, LETTERBOX: letterboxes}
+        )
+        return np.asarray(rows, dtype=np.float32), np.asarray(counts, dtype=np.int32)
+
+    def run_split(self, requests: Sequence[tuple[npt.NDArray[np.uint8], npt.NDArray[np.float32]]]) -> list[Batch]:
+        """Run several requests' (images, letterboxes) as one call; return each request's own outputs."""
+        if not requests:
             return []
-        output = self.run(np.concatenate(batches) if len(batches) > 1 else batches[0])
-        bounds = np.cumsum([b.shape[0] for b in batches])[:-1]
-        return list(np.split(output, bounds))
+        images = np.concatenate([i for i, _ in requests]) if len(requests) > 1 else requests[0][0]
+        letterboxes = np.concatenate([lb for _, lb in requests]) if len(requests) > 1 else requests[0][1]
+        rows, counts = self.run(images, letterboxes)
+        bounds = np.cumsum([i.shape[0] for i, _ in requests])[:-1]
+        return list(zip(np.split(rows, bounds), np.split(counts, bounds), strict=True))
+
+    def detect(
+        self, images: npt.NDArray[np.uint8], letterboxes: npt.NDArray[np.float32]
+    ) -> list[npt.NDArray[np.float32]]:
+        """Per image, its (n, 6) detections without the padding rows."""
+        rows, counts = self.run(images, letterboxes)
+        return [r[: int(n)] for r, n in zip(rows, counts.reshape(-1), strict=True)]

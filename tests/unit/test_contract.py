@@ -18,24 +18,21 @@ def io(config: pb.ModelConfig) -> tuple[dict[str, tuple[str, list[int]]], dict[s
 
 def test_every_model_declares_the_contract_names(model_repository: Path) -> None:
     models = {name: io(entry.config) for name, entry in load_repository(model_repository).items()}
-    assert set(models) == {c.ENSEMBLE_MODEL, c.PREPROCESS_MODEL, c.DETECTOR_MODEL, c.POSTPROCESS_MODEL}
+    assert set(models) == {c.ENSEMBLE_MODEL, c.PREPROCESS_MODEL, c.DETECTOR_MODEL}
     ensemble_in, ensemble_out = models[c.ENSEMBLE_MODEL]
     assert ensemble_in == {c.INPUT_IMAGE_BYTES: ("TYPE_UINT8", [-1]), c.INPUT_IMAGE_RAW: ("TYPE_UINT8", [-1, -1, 3])}
     assert ensemble_out == {
-        c.OUTPUT_DETECTIONS: ("TYPE_FP32", [-1, c.DETECTION_COLUMNS]),
+        c.OUTPUT_DETECTIONS: ("TYPE_FP32", [300, c.DETECTION_COLUMNS]),
         c.OUTPUT_NUM_DETECTIONS: ("TYPE_INT32", [1]),
     }
     pre_in, pre_out = models[c.PREPROCESS_MODEL]
     assert pre_in == ensemble_in
-    assert set(pre_out) == {c.DETECTOR_INPUT, c.LETTERBOX}
-    assert pre_out[c.LETTERBOX] == ("TYPE_FP32", [c.LETTERBOX_FIELDS])
+    assert pre_out == {c.DETECTOR_INPUT: ("TYPE_UINT8", [416, 416, 3]), c.LETTERBOX: ("TYPE_FP32", [c.LETTERBOX_FIELDS])}
     det_in, det_out = models[c.DETECTOR_MODEL]
-    assert set(det_in) == {c.DETECTOR_INPUT} and set(det_out) == {c.DETECTOR_OUTPUT}
-    post_in, post_out = models[c.POSTPROCESS_MODEL]
-    assert set(post_in) == {c.DETECTOR_OUTPUT, c.LETTERBOX} and post_out == ensemble_out
+    assert det_in == pre_out and det_out == ensemble_out
 
 
-def test_detector_names_are_the_onnx_graph_names(model_repository: Path) -> None:
+def test_detector_names_are_the_served_graph_names(model_repository: Path) -> None:
     inputs, outputs = onnx_signature(model_repository / c.DETECTOR_MODEL / "1" / "model.onnx")
-    assert list(inputs) == [c.DETECTOR_INPUT]
-    assert list(outputs) == [c.DETECTOR_OUTPUT]
+    assert list(inputs) == [c.DETECTOR_INPUT, c.LETTERBOX]
+    assert list(outputs) == [c.OUTPUT_DETECTIONS, c.OUTPUT_NUM_DETECTIONS]

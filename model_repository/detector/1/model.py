@@ -1,6 +1,7 @@
-"""Triton adapter for the ONNX detector run by ONNX Runtime (the CPU profile's detector).
+"""Triton adapter for the served detector graph run by ONNX Runtime (the CPU profile's detector).
 
-All live requests in a dynamic batch run as one ONNX Runtime call, then split back per request.
+Every valid request of a dynamic batch runs in one ONNX Runtime call, then is split back per request; a
+request with an impossible LETTERBOX is answered INVALID_ARG on its own and never reaches the graph.
 """
 
 import json
@@ -8,8 +9,9 @@ from pathlib import Path
 
 import triton_python_backend_utils as pb_utils
 
-from orchestrator.contract import DETECTOR_INPUT, DETECTOR_OUTPUT
+from orchestrator.contract import DETECTOR_INPUT, LETTERBOX, OUTPUT_DETECTIONS, OUTPUT_NUM_DETECTIONS
 from orchestrator.repository.parameters import string_parameters
+from orchestrator.vision.letterbox import letterbox_problem
 from orchestrator.vision.onnx_detector import OnnxDetector
 
 
@@ -21,22 +23,34 @@ class TritonPythonModel:
             version_dir / params.get("onnx_file", "model.onnx"),
             intra_op_threads=int(params.get("intra_op_threads", "0")),
         )
+        self._size = self._detector.input_size
         self._log = pb_utils.Logger
 
     def execute(self, requests):
-        live = [i for i, request in enumerate(requests) if not request.is_cancelled()]
-        inputs = [pb_utils.get_input_tensor_by_name(requests[i], DETECTOR_INPUT).as_numpy() for i in live]
+        responses = {}
+        valid = {}
+        for i, request in enumerate(requests):
+            if request.is_cancelled():
+                responses[i] = _error("cancelled", pb_utils.TritonError.CANCELLED)
+                continue
+            images = pb_utils.get_input_tensor_by_name(request, DETECTOR_INPUT).as_numpy()
+            letterboxes = pb_utils.get_input_tensor_by_name(request, LETTERBOX).as_numpy()
+            problem = next(filter(None, (letterbox_problem(lb, self._size) for lb in letterboxes)), None)
+            if problem is not None:
+                responses[i] = _error(problem, pb_utils.TritonError.INVALID_ARG)
+            else:
+                valid[i] = (images, letterboxes)
         try:
-            outputs = dict(zip(live, self._detector.run_split(inputs), strict=True))
+            outputs = dict(zip(valid, self._detector.run_split(list(valid.values())), strict=True))
         except Exception as exc:  # fail this batch's responses, keep the model serving
             self._log.log_error(f"detector failed: {exc!r}")
-            return [_error(f"detector failed: {exc}", pb_utils.TritonError.INTERNAL) for _ in requests]
-        return [
-            pb_utils.InferenceResponse(output_tensors=[pb_utils.Tensor(DETECTOR_OUTPUT, outputs[i])])
-            if i in outputs
-            else _error("cancelled", pb_utils.TritonError.CANCELLED)
-            for i in range(len(requests))
-        ]
+            outputs = {}
+            responses.update({i: _error(f"detector failed: {exc}", pb_utils.TritonError.INTERNAL) for i in valid})
+        for i, (rows, counts) in outputs.items():
+            responses[i] = pb_utils.InferenceResponse(
+                output_tensors=[pb_utils.Tensor(OUTPUT_DETECTIONS, rows), pb_utils.Tensor(OUTPUT_NUM_DETECTIONS, counts)]
+            )
+        return [responses[i] for i in range(len(requests))]
 
 
 def _error(message, code):

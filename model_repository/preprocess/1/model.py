@@ -13,7 +13,7 @@ from orchestrator.vision.preprocess import preprocess
 class TritonPythonModel:
     def initialize(self, args):
         config = json.loads(args["model_config"])
-        self._size = int(pb_utils.get_output_config_by_name(config, DETECTOR_INPUT)["dims"][-1])
+        self._size = int(pb_utils.get_output_config_by_name(config, DETECTOR_INPUT)["dims"][0])
         self._log = pb_utils.Logger
 
     def execute(self, requests):
@@ -36,7 +36,7 @@ class TritonPythonModel:
             return pb_utils.InferenceResponse(error=pb_utils.TritonError(f"preprocess failed: {exc}"))
         return pb_utils.InferenceResponse(
             output_tensors=[
-                pb_utils.Tensor(DETECTOR_INPUT, np.stack([chw for chw, _ in items])),
+                pb_utils.Tensor(DETECTOR_INPUT, np.stack([boxed for boxed, _ in items])),
                 pb_utils.Tensor(LETTERBOX, np.stack([plan.as_array() for _, plan in items])),
             ]
         )

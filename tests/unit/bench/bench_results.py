@@ -17,9 +17,8 @@ from orchestrator.bench.stages import Stage
 from orchestrator.bench.target import Target
 from orchestrator.bench.windows import Window
 from orchestrator.triton.wire import WireFormat
-from orchestrator.vision.postprocess import PostprocessConfig
 
-MODELS = ("detection", "preprocess", "detector", "postprocess")
+MODELS = ("detection", "preprocess", "detector")
 
 
 def window(latency_ms: float, frames: int, seconds: float = 1.0) -> Window:
@@ -49,7 +48,7 @@ def level(concurrency: int, fps: float, latency_ms: float, direct_fps: float, di
     server = {name: counters(frames, {1: frames}, latency_ms - 1.0) for name in MODELS}
     served = ServerLevel(float(concurrency), outcome(latency_ms, frames), server, server, frames, frames, 0, 0, None)
     direct = DirectLevel(min(concurrency, 8), outcome(direct_ms, int(direct_fps)),
-                         {Stage.PREPROCESS: 1.0, Stage.DETECTOR: 20.0, Stage.POSTPROCESS: 2.0})  # fmt: skip
+                         {Stage.PREPROCESS: 1.0, Stage.DETECTOR: 20.0})  # fmt: skip
     return LevelResult(served, direct)
 
 
@@ -58,7 +57,7 @@ def make_result(levels: tuple[LevelResult, ...], mode: LoadMode = LoadMode.CONCU
     config = ModelBenchConfig(LoadSettings(mode, values))
     frame = np.zeros((576, 768, 3), dtype=np.uint8)
     footage = Footage("vtest.avi", (frame,), (np.zeros(1000, dtype=np.uint8),))
-    settings = DirectSettings(Path("model.onnx"), 0, 416, PostprocessConfig())
+    settings = DirectSettings(Path("model.onnx"), 0, 416)
     target = Target("detection", {"platform": "ensemble", "max_batch_size": 8}, MODELS[1:], tuple(Stage))
     run = WireRun(WireFormat.RAW, Payloads(("IMAGE_RAW",), (), 1327104.0), levels)
     return ModelBenchResult(

@@ -11,16 +11,14 @@ from orchestrator.bench.stage_tensors import compute_stage_tensors
 from orchestrator.bench.stages import Stage, stages_of
 from orchestrator.paths import DEFAULT_MODEL_REPOSITORY, MEDIA_DIR
 from orchestrator.triton.wire import WireFormat
-from orchestrator.vision.postprocess import postprocess
 from orchestrator.vision.preprocess import preprocess
 
 CONFIGS: dict[Stage, dict[str, Any]] = {
     Stage.PREPROCESS: {},
     Stage.DETECTOR: {
-        "input": [{"name": "images", "dims": ["3", "416", "416"]}],
+        "input": [{"name": "images", "dims": ["416", "416", "3"]}],
         "parameters": {"onnx_file": {"string_value": "model.onnx"}, "intra_op_threads": {"string_value": "1"}},
     },
-    Stage.POSTPROCESS: {"parameters": {"score_threshold": {"string_value": "0.5"}}},
 }
 
 
@@ -32,7 +30,6 @@ def settings() -> DirectSettings:
 def test_settings_are_the_served_models_own(settings: DirectSettings) -> None:
     assert settings.detector_path == DEFAULT_MODEL_REPOSITORY / "detector" / "1" / "model.onnx"
     assert (settings.intra_op_threads, settings.input_size) == (1, 416)
-    assert settings.postprocess.score_threshold == 0.5
 
 
 def test_a_missing_model_file_makes_the_baseline_unavailable() -> None:
@@ -43,7 +40,7 @@ def test_a_missing_model_file_makes_the_baseline_unavailable() -> None:
 
 
 def test_stages_follow_the_ensemble_or_the_model() -> None:
-    assert stages_of("detection", ("preprocess", "detector", "postprocess")) == tuple(Stage)
+    assert stages_of("detection", ("preprocess", "detector")) == tuple(Stage)
     assert stages_of("detector", ()) == (Stage.DETECTOR,)
     assert stages_of("other", ()) == ()
 
@@ -51,26 +48,26 @@ def test_stages_follow_the_ensemble_or_the_model() -> None:
 def test_the_direct_pipeline_gives_what_the_vision_functions_give(settings: DirectSettings) -> None:
     detector = load_detector(settings)
     footage = load_footage(MEDIA_DIR / "vtest.avi", 2)
-    tensors = compute_stage_tensors(footage, 416, None)
+    tensors = compute_stage_tensors(footage, 416)
     pipeline = build_pipeline(tuple(Stage), tensors, detector, settings, WireFormat.RAW)
     timing = pipeline.run_batch([0, 1])
     assert set(timing.stage_ns) == set(Stage) and all(ns > 0 for ns in timing.stage_ns.values())
-    chw, plan = preprocess(None, footage.raw[1], 416)
-    expected = postprocess(detector.run(chw[None])[0], plan, pipeline.post)
+    boxed, plan = preprocess(None, footage.raw[1], 416)
+    expected = detector.detect(boxed[None], plan.as_array()[None])[0]
     assert expected.shape[0] > 0  # the footage has people in it
     np.testing.assert_allclose(timing.detections[1], expected, atol=1e-3)
 
 
 def test_a_single_stage_pipeline_times_only_that_stage(settings: DirectSettings) -> None:
     detector = load_detector(settings)
-    tensors = compute_stage_tensors(load_footage(MEDIA_DIR / "vtest.avi", 1), settings.input_size, detector)
-    pipeline = build_pipeline((Stage.POSTPROCESS,), tensors, detector, settings, WireFormat.JPEG)
-    assert set(pipeline.run_batch([0]).stage_ns) == {Stage.POSTPROCESS}
+    tensors = compute_stage_tensors(load_footage(MEDIA_DIR / "vtest.avi", 1), settings.input_size)
+    pipeline = build_pipeline((Stage.DETECTOR,), tensors, detector, settings, WireFormat.LETTERBOX)
+    assert set(pipeline.run_batch([0]).stage_ns) == {Stage.DETECTOR}
 
 
 def test_a_direct_level_counts_whole_batches(settings: DirectSettings) -> None:
     detector = load_detector(settings)
-    tensors = compute_stage_tensors(load_footage(MEDIA_DIR / "vtest.avi", 3), settings.input_size, None)
+    tensors = compute_stage_tensors(load_footage(MEDIA_DIR / "vtest.avi", 3), settings.input_size)
     pipeline = build_pipeline(tuple(Stage), tensors, detector, settings, WireFormat.RAW)
     level = measure_direct_level(pipeline, 2, WindowSettings(warmup_s=0, window_s=0.3, max_windows=2, stable_windows=2))
     assert level.batch_size == 2 and level.outcome.measured == 2
@@ -80,6 +77,6 @@ def test_a_direct_level_counts_whole_batches(settings: DirectSettings) -> None:
 
 def test_no_stage_means_no_pipeline(settings: DirectSettings) -> None:
     detector = load_detector(settings)
-    tensors = compute_stage_tensors(load_footage(MEDIA_DIR / "vtest.avi", 1), settings.input_size, None)
+    tensors = compute_stage_tensors(load_footage(MEDIA_DIR / "vtest.avi", 1), settings.input_size)
     with pytest.raises(DirectUnavailableError):
         build_pipeline((), tensors, detector, settings, WireFormat.RAW)

@@ -21,8 +21,8 @@ ENSEMBLE: dict[str, Any] = {
 def tensors() -> StageTensors:
     raw = tuple(np.full((4, 6, 3), i, dtype=np.uint8) for i in range(3))
     jpeg = tuple(np.arange(10 + i, dtype=np.uint8) for i in range(3))
-    letterboxed = tuple(np.zeros((3, 8, 8), dtype=np.float32) for _ in range(3))
-    return StageTensors(Footage("clip", raw, jpeg), letterboxed, tuple(np.ones(5, np.float32) for _ in range(3)), None)
+    letterboxed = tuple(np.full((8, 8, 3), i, dtype=np.uint8) for i in range(3))
+    return StageTensors(Footage("clip", raw, jpeg), letterboxed, tuple(np.ones(5, np.float32) * i for i in range(3)))
 
 
 def test_raw_wire_sends_one_frame_per_request_as_image_raw(tensors: StageTensors) -> None:
@@ -41,10 +41,15 @@ def test_jpeg_wire_sends_the_encoded_bytes(tensors: StageTensors) -> None:
     assert payloads.bytes_per_request == 11
 
 
-def test_a_detector_gets_the_letterboxed_frames(tensors: StageTensors) -> None:
-    config = {"max_batch_size": 8, "input": [{"name": "images", "data_type": "TYPE_FP32", "dims": ["3", "8", "8"]}]}
-    (tensor,) = build_payloads(config, tensors, WireFormat.RAW).requests[0]
-    assert (tensor.shape(), tensor.datatype()) == ([1, 3, 8, 8], "FP32")
+def test_a_detector_gets_the_letterboxed_frames_and_their_letterboxes(tensors: StageTensors) -> None:
+    config = {"max_batch_size": 8, "input": [
+        {"name": "images", "data_type": "TYPE_UINT8", "dims": ["8", "8", "3"]},
+        {"name": "LETTERBOX", "data_type": "TYPE_FP32", "dims": ["5"]},
+    ]}  # fmt: skip
+    payloads = build_payloads(config, tensors, WireFormat.LETTERBOX)
+    images, letterbox = payloads.requests[2]
+    assert (images.shape(), images.datatype(), letterbox.shape()) == ([1, 8, 8, 3], "UINT8", [1, 5])
+    assert payloads.bytes_per_request == 8 * 8 * 3 + 5 * 4
 
 
 def test_an_unknown_fixed_input_gets_zeros_without_a_batch_dim_when_unbatched(tensors: StageTensors) -> None:

@@ -28,7 +28,7 @@ def test_ratios_are_through_pitchside_over_direct(sweep_result: ModelBenchResult
     assert first["ratio_vs_direct"]["throughput"] == pytest.approx(20 / 25)
     assert first["ratio_vs_direct"]["p50"] == pytest.approx(50 / 40)
     assert second["ratio_vs_direct"]["p99"] == pytest.approx(66 / 80)
-    assert first["direct"]["stage_ms_per_batch"] == {"preprocess": 1.0, "detector": 20.0, "postprocess": 2.0}
+    assert first["direct"]["stage_ms_per_batch"] == {"preprocess": 1.0, "detector": 20.0}
 
 
 def test_the_summary_takes_the_best_level_against_the_best_direct(sweep_result: ModelBenchResult) -> None:
@@ -41,7 +41,7 @@ def test_the_summary_takes_the_best_level_against_the_best_direct(sweep_result: 
 
 def test_server_breakdown_and_client_overhead(sweep_result: ModelBenchResult) -> None:
     server = model_report(sweep_result)["model"]["runs"][0]["levels"][0]["server"]
-    assert list(server["models"]) == ["detection", "preprocess", "detector", "postprocess"]
+    assert list(server["models"]) == ["detection", "preprocess", "detector"]
     assert server["models"]["detector"]["avg_batch_size"] == 1.0
     assert server["client_overhead_ms"] == pytest.approx(1.0)
 

@@ -16,7 +16,6 @@ from orchestrator.tracking import Tracker
 from orchestrator.tracking.association import iou_matrix
 from orchestrator.vision.coco import PERSON
 from orchestrator.vision.onnx_detector import OnnxDetector
-from orchestrator.vision.postprocess import PostprocessConfig, postprocess
 from orchestrator.vision.preprocess import preprocess
 
 FIRST_FRAME, FRAME_COUNT = 20, 80
@@ -31,7 +30,6 @@ Detections = npt.NDArray[np.float32]
 def detections() -> list[Detections]:
     """The detector's output for frames FIRST_FRAME .. FIRST_FRAME + FRAME_COUNT - 1, decoded once per module."""
     detector = OnnxDetector.load(DEFAULT_MODEL_REPOSITORY / "detector/1/model.onnx")
-    settings = PostprocessConfig().settings_for(80)
     capture = cv2.VideoCapture(str(MEDIA_DIR / "vtest.avi"))
     frames = []
     for index in range(FIRST_FRAME + FRAME_COUNT):
@@ -42,8 +40,8 @@ def detections() -> list[Detections]:
     capture.release()
     results = []
     for frame in frames:
-        batch, plan = preprocess(None, frame, detector.input_size)
-        results.append(postprocess(detector.run(batch[None])[0], plan, settings))
+        boxed, plan = preprocess(None, frame, detector.input_size)
+        results.append(detector.detect(boxed[None], plan.as_array()[None])[0])
     return results
 
 
