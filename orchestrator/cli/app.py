@@ -1,10 +1,12 @@
 """The ``pitchside`` typer application."""
 
-import logging
+from importlib.metadata import PackageNotFoundError, version
+from typing import Annotated
 
 import typer
 
 from orchestrator.cli import bench, convert, detect, repo, run, serve
+from orchestrator.cli.logs import LogFormat, LogLevel, configure_logging
 
 app = typer.Typer(
     name="pitchside",
@@ -20,6 +22,36 @@ app.add_typer(repo.app, name="repo")
 app.add_typer(convert.app, name="convert")
 
 
+def package_version() -> str:
+    try:
+        return version("pitchside")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"pitchside {package_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    log_level: Annotated[
+        LogLevel, typer.Option("--log-level", envvar="PITCHSIDE_LOG_LEVEL", help="Least severe level logged.")
+    ] = LogLevel.INFO,
+    log_format: Annotated[
+        LogFormat,
+        typer.Option("--log-format", envvar="PITCHSIDE_LOG_FORMAT", help="text for people, json for a log pipeline."),
+    ] = LogFormat.TEXT,
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Low-latency computer-vision inference: Triton ensembles in, sports data feeds out."""
+    configure_logging(log_level, log_format)
+
+
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app()

@@ -1,0 +1,76 @@
+"""Global CLI options: --version, --log-level and --log-format (JSON lines on request)."""
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+from importlib.metadata import version
+
+import pytest
+from typer.testing import CliRunner
+
+from orchestrator.cli.app import app
+from orchestrator.cli.logs import JsonFormatter, LogFormat, LogLevel, configure_logging
+
+
+@pytest.fixture(autouse=True)
+def restore_root_logger() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+def test_version_prints_the_installed_package_version() -> None:
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output == f"pitchside {version('pitchside')}\n"
+
+
+def test_json_logs_are_one_object_per_line_with_level_logger_message_and_extras() -> None:
+    stream = io.StringIO()
+    configure_logging(LogLevel.INFO, LogFormat.JSON, stream)
+    log = logging.getLogger("pitchside.test")
+    log.debug("not shown at info")
+    log.warning("sink %s lagging", "kinesis://feed", extra={"sink": "kinesis://feed", "lag_s": 2.5})
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        log.exception("delivery failed")
+    first, second = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert {k: first[k] for k in ("level", "logger", "message", "sink", "lag_s")} == {
+        "level": "WARNING",
+        "logger": "pitchside.test",
+        "message": "sink kinesis://feed lagging",
+        "sink": "kinesis://feed",
+        "lag_s": 2.5,
+    }
+    assert first["ts"].endswith("+00:00")
+    assert second["level"] == "ERROR" and "ValueError: boom" in second["exception"]
+
+
+def test_text_logs_at_debug_show_debug_records() -> None:
+    stream = io.StringIO()
+    configure_logging(LogLevel.DEBUG, LogFormat.TEXT, stream)
+    logging.getLogger("pitchside.test").debug("frame %d", 7)
+    assert stream.getvalue().rstrip().endswith("DEBUG pitchside.test: frame 7")
+
+
+def test_global_options_configure_the_root_logger_before_the_command_runs() -> None:
+    result = CliRunner().invoke(app, ["--log-level", "warning", "--log-format", "json", "repo", "--help"])
+    assert result.exit_code == 0, result.output
+    root = logging.getLogger()
+    assert root.level == logging.WARNING
+    assert [type(h.formatter) for h in root.handlers] == [JsonFormatter]
+
+
+def test_the_log_options_read_their_environment_variables() -> None:
+    env = {"PITCHSIDE_LOG_LEVEL": "error", "PITCHSIDE_LOG_FORMAT": "json"}
+    assert CliRunner().invoke(app, ["repo", "--help"], env=env).exit_code == 0
+    assert logging.getLogger().level == logging.ERROR
+
+
+def test_an_unknown_log_level_is_refused() -> None:
+    result = CliRunner().invoke(app, ["--log-level", "loud", "repo", "--help"])
+    assert result.exit_code == 2
