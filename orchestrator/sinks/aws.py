@@ -1,5 +1,6 @@
 """The boundary to botocore: client settings for every AWS sink, and its exceptions translated into ours."""
 
+import logging
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -8,10 +9,11 @@ import aioboto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from orchestrator.sinks.errors import BatchRejectedError, SinkUnavailableError
+from orchestrator.sinks.errors import BatchRejectedError, FeedNotFoundError, SinkUnavailableError
 from orchestrator.sinks.uri import AwsTarget
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 # A dead endpoint must fail fast so the channel can back off and journal; a live one answers in milliseconds.
 CONNECT_TIMEOUT_S = 2.0
@@ -45,6 +47,18 @@ INVALID_CALL_CODES = frozenset(
         "AWS.SimpleQueueService.BatchRequestTooLong",
         "EntityTooLarge",
         "MaxMessageSizeExceeded",
+    }
+)
+
+# The feed itself does not exist (as opposed to being unreachable, throttled or refusing credentials).
+MISSING_FEED_CODES = frozenset(
+    {
+        "ResourceNotFoundException",
+        "AWS.SimpleQueueService.NonExistentQueue",
+        "QueueDoesNotExist",
+        "NoSuchBucket",
+        "404",
+        "NotFound",
     }
 )
 
@@ -92,3 +106,23 @@ def translate_client_error(exc: ClientError, what: str) -> Exception:
     if code in INVALID_CALL_CODES:
         return BatchRejectedError(message)
     return SinkUnavailableError(message, throttled=code in THROTTLING_CODES)
+
+
+async def check_feed_exists(probe: Awaitable[object], what: str) -> None:
+    """Start-up check of one feed with a cheap read call (``probe``).
+
+    A feed that does not exist raises :class:`FeedNotFoundError`: events sent there would only pile up in the
+    journal while the run reports success. A feed that cannot be reached right now is logged and let through:
+    that is an outage, which the delivery channel rides out by journaling and retrying.
+    """
+    try:
+        await probe
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", ""))
+        if code in MISSING_FEED_CODES:
+            detail = error.get("Message") or "not found"
+            raise FeedNotFoundError(f"{what} does not exist ({code}: {detail})") from exc
+        logger.warning("%s: start-up check failed (%s); delivery will retry", what, code or exc)
+    except (BotoCoreError, OSError, TimeoutError) as exc:
+        logger.warning("%s: unreachable at start (%s); events are journaled until it answers", what, exc)

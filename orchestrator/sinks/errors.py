@@ -9,6 +9,10 @@ class SinkConfigError(SinkError, ValueError):
     """A sink URI or delivery setting is invalid; raised at the edge, before anything starts."""
 
 
+class FeedNotFoundError(SinkConfigError):
+    """The configured stream, queue or bucket does not exist: a start-up error, not an outage to wait out."""
+
+
 class SinkUnavailableError(SinkError):
     """The feed did not take the call (unreachable, throttled, missing resource...): retry it later."""
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import aioboto3
 
-from orchestrator.sinks.aws import aws_client, call_aws
+from orchestrator.sinks.aws import aws_client, call_aws, check_feed_exists
 from orchestrator.sinks.base import BatchLimits, DeliveryOutcome, Rejection
 from orchestrator.sinks.record import SinkRecord
 from orchestrator.sinks.uri import KinesisSinkConfig
@@ -34,8 +34,12 @@ class KinesisSink:
     @classmethod
     @asynccontextmanager
     async def open(cls, config: KinesisSinkConfig, session: aioboto3.Session) -> AsyncIterator["KinesisSink"]:
-        """The sink with its own client; no call is made here, so an unreachable stream does not fail startup."""
+        """The sink with its own client, once the stream is known to exist (FeedNotFoundError otherwise); an
+        unreachable endpoint does not fail startup."""
         async with aws_client(session, "kinesis", config.aws) as client:
+            await check_feed_exists(
+                client.describe_stream_summary(StreamName=config.stream), f"Kinesis stream {config.stream!r}"
+            )
             yield cls(client, config)
 
     @property

@@ -11,7 +11,7 @@ from typing import Any
 
 import aioboto3
 
-from orchestrator.sinks.aws import aws_client, call_aws
+from orchestrator.sinks.aws import aws_client, call_aws, check_feed_exists
 from orchestrator.sinks.base import BatchLimits, DeliveryOutcome, Rejection
 from orchestrator.sinks.errors import BatchRejectedError, SinkError
 from orchestrator.sinks.record import SinkRecord
@@ -45,7 +45,9 @@ class S3Sink:
     @classmethod
     @asynccontextmanager
     async def open(cls, config: S3SinkConfig, session: aioboto3.Session) -> AsyncIterator["S3Sink"]:
+        """The sink with its own client, once the bucket is known to exist (FeedNotFoundError otherwise)."""
         async with aws_client(session, "s3", config.aws) as client:
+            await check_feed_exists(client.head_bucket(Bucket=config.bucket), f"S3 bucket {config.bucket!r}")
             yield cls(client, config)
 
     @property

@@ -8,7 +8,7 @@ from typing import Any
 
 import aioboto3
 
-from orchestrator.sinks.aws import aws_client, call_aws
+from orchestrator.sinks.aws import aws_client, call_aws, check_feed_exists
 from orchestrator.sinks.base import BatchLimits, DeliveryOutcome, Rejection
 from orchestrator.sinks.record import SinkRecord
 from orchestrator.sinks.uri import SqsSinkConfig
@@ -38,8 +38,15 @@ class SqsSink:
     @classmethod
     @asynccontextmanager
     async def open(cls, config: SqsSinkConfig, session: aioboto3.Session) -> AsyncIterator["SqsSink"]:
-        """The sink with its own client; a queue name is resolved on first delivery, not here."""
+        """The sink with its own client, once the queue is known to exist (FeedNotFoundError otherwise); an
+        unreachable endpoint does not fail startup (a queue name is then resolved on first delivery)."""
         async with aws_client(session, "sqs", config.aws) as client:
+            probe = (
+                client.get_queue_attributes(QueueUrl=config.queue, AttributeNames=["QueueArn"])
+                if config.is_url
+                else client.get_queue_url(QueueName=config.queue)
+            )
+            await check_feed_exists(probe, f"SQS queue {config.queue!r}")
             yield cls(client, config)
 
     @property

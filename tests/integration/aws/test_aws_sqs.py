@@ -76,13 +76,18 @@ async def test_an_oversized_message_is_dead_lettered_and_the_rest_flows_on(
     assert fanout.stats()[0].dead_lettered == 1
 
 
-async def test_a_queue_that_does_not_exist_yet_delays_events_until_it_does(
+async def test_a_queue_that_disappears_mid_run_delays_events_until_it_is_back(
     moto: RestartableMotoServer, delivery_settings: DeliverySettings, registry: CollectorRegistry
 ) -> None:
+    """Missing at start is a start-up error (test_aws_missing_feed.py); missing mid-run is an outage."""
     name = unique("late") + ".fifo"
     records = produce(40)
+    async with client("sqs", moto.url) as sqs:
+        url = (await sqs.create_queue(QueueName=name, Attributes={"FifoQueue": "true"}))["QueueUrl"]
     fanout = SinkFanout.from_uris([f"sqs://{name}?endpoint_url={moto.url}"], delivery_settings, registry=registry)
     async with fanout:
+        async with client("sqs", moto.url) as sqs:
+            await sqs.delete_queue(QueueUrl=url)
         for record in records:
             fanout.submit(record)
         for _ in range(2_000):  # bounded: wait until the missing queue has been tried and failed
