@@ -40,12 +40,33 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time of each record (a test runner may swap it)."""
+
+    def __init__(self) -> None:
+        logging.Handler.__init__(self)
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:
+        pass
+
+
+_installed: logging.Handler | None = None
+
+
 def configure_logging(level: LogLevel, log_format: LogFormat, stream: TextIO | None = None) -> None:
-    """Route every logger's records to ``stream`` (stderr by default) at ``level``, replacing earlier setup."""
-    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    """Send every logger's records to ``stream`` (stderr by default) at ``level``. Calling it again replaces
+    the handler it installed before; handlers others added to the root logger stay."""
+    global _installed
+    handler: logging.Handler = _StderrHandler() if stream is None else logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter() if log_format is LogFormat.JSON else logging.Formatter(TEXT_FORMAT))
     root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
+    if _installed is not None:
+        root.removeHandler(_installed)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    _installed = handler

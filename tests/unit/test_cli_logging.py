@@ -62,7 +62,23 @@ def test_global_options_configure_the_root_logger_before_the_command_runs() -> N
     assert result.exit_code == 0, result.output
     root = logging.getLogger()
     assert root.level == logging.WARNING
-    assert [type(h.formatter) for h in root.handlers] == [JsonFormatter]
+    assert [type(h.formatter) for h in root.handlers if h.formatter is not None][-1] is JsonFormatter
+
+
+def test_reconfiguring_replaces_only_its_own_handler() -> None:
+    root = logging.getLogger()
+    root.addHandler(logging.NullHandler())
+    others = list(root.handlers)
+    configure_logging(LogLevel.INFO, LogFormat.TEXT)
+    configure_logging(LogLevel.INFO, LogFormat.JSON)
+    assert root.handlers[:-1] == others
+    assert isinstance(root.handlers[-1].formatter, JsonFormatter)
+
+
+def test_logs_go_to_the_stderr_of_the_moment() -> None:
+    result = CliRunner().invoke(app, ["--log-format", "json", "journal", "status", "--sink", "stdout:"])
+    assert result.exit_code == 0, result.output
+    logging.getLogger("pitchside.test").warning("after the command")  # the runner's stream is closed by now
 
 
 def test_the_log_options_read_their_environment_variables() -> None:
