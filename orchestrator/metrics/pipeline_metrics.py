@@ -4,6 +4,8 @@ from typing import Final, Protocol
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 
+from orchestrator.pipeline.frame_buffer import DropReason
+
 LATENCY_BUCKETS_S: Final = (0.005, 0.01, 0.02, 0.035, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0)
 STAGES: Final = ("decode", "queue", "inference", "glass_to_event")
 
@@ -48,7 +50,11 @@ class PipelineMetrics:
         self.up = Gauge("pitchside_stream_up", "1 while the stream's source is open", ["stream"], registry=registry)
 
     def watch(self, stream: "WatchedStream") -> None:
-        """Read a stream's gauges from it whenever Prometheus scrapes."""
+        """Read a stream's gauges from it whenever Prometheus scrapes, and start its counters at 0 so that
+        ``rate()`` and ``increase()`` in alerts see the first drop or retry rather than a series appearing."""
+        for reason in DropReason:
+            self.frames_dropped.labels(stream.stream_id, str(reason))
+        self.inference_retries.labels(stream.stream_id)
         self.frames_read.labels(stream.stream_id).set_function(lambda: stream.frames_read)
         self.queue_depth.labels(stream.stream_id).set_function(lambda: stream.queue_depth)
         self.in_flight.labels(stream.stream_id).set_function(lambda: stream.in_flight)

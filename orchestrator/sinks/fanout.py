@@ -132,7 +132,9 @@ class SinkFanout:
         sink = await stack.enter_async_context(opener())
         directory = journal_directory(self._settings.journal_dir, sink.name)
         journal = await asyncio.to_thread(Journal.open, directory, segment_records=self._settings.segment_records)
-        return DeliveryChannel(sink, journal, self._dead_letters, self._metrics, self._settings)
+        channel = DeliveryChannel(sink, journal, self._dead_letters, self._metrics, self._settings)
+        self._metrics.watch(channel)
+        return channel
 
 
 def journal_directory(root: Path, sink_name: str) -> Path:

@@ -2,6 +2,7 @@
 
 import weakref
 from dataclasses import dataclass
+from typing import Protocol
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge
 
@@ -23,13 +24,19 @@ class SinkStats:
     lag_s: float | None
 
 
+class WatchedChannel(Protocol):
+    @property
+    def name(self) -> str: ...
+    def stats(self) -> SinkStats: ...
+
+
 class SinkMetrics:
     """The Prometheus series every sink channel reports to; one instance per registry.
 
     ``retried`` counts record-attempts that failed and were retried; ``journaled`` counts records written to the
     journal (spilled or kept at shutdown); ``dropped`` counts records that could neither be buffered nor journaled
     (the journal's disk failed): it should stay 0. ``lag_seconds`` is the age of the newest event at the moment it
-    was delivered.
+    was delivered. ``journal_segments`` and ``buffered_events`` are read from the channel at scrape time.
     """
 
     def __init__(self, registry: CollectorRegistry) -> None:
@@ -54,6 +61,20 @@ class SinkMetrics:
             "pitchside_sink_lag_seconds", "Age of the newest delivered event when it was delivered", labels,
             registry=registry,
         )
+        self.journal_segments = Gauge(
+            "pitchside_sink_journal_segments",
+            "Journal segments waiting to be replayed (each up to segment_records events); 0 when caught up",
+            labels,
+            registry=registry,
+        )
+        self.buffered = Gauge(
+            "pitchside_sink_buffered_events", "Events waiting in the in-memory buffer", labels, registry=registry
+        )
+
+    def watch(self, channel: "WatchedChannel") -> None:
+        """Read the channel's journal depth and buffer whenever Prometheus scrapes (nothing per event)."""
+        self.journal_segments.labels(channel.name).set_function(lambda: channel.stats().journal_segments)
+        self.buffered.labels(channel.name).set_function(lambda: channel.stats().buffered)
 
     @classmethod
     def on(cls, registry: CollectorRegistry | None = None) -> "SinkMetrics":
