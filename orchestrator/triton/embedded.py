@@ -23,6 +23,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import Final, Self
 
+from orchestrator.triton.child_lifetime import (
+    die_with_parent,
+    remove_orphaned_shm_regions,
+    remove_shm_regions,
+    shm_prefix,
+)
 from orchestrator.triton.errors import EmbeddedTritonError
 
 DEFAULT_HTTP_PORT: Final = 8000
@@ -74,6 +80,7 @@ class EmbeddedTriton:
         self._workdir: Path | None = None
         self._log_path: Path | None = None
         self._last_log_tail = ""
+        self._shm_prefix = shm_prefix()
 
     @property
     def endpoints(self) -> ServerEndpoints:
@@ -102,6 +109,7 @@ class EmbeddedTriton:
         self._workdir = Path(tempfile.mkdtemp(prefix="pitchside-triton-"))
         self._log_path = self._config.log_path or self._workdir / "tritonserver.log"
         backends = _backend_directory(install, self._workdir)
+        remove_orphaned_shm_regions()  # left by launchers killed with SIGKILL (theirs died with them)
         self._process = _spawn(install, self._command(install, repository, backends), self._log_path)
         try:
             self._wait_ready()
@@ -111,10 +119,12 @@ class EmbeddedTriton:
         return self.endpoints
 
     def stop(self) -> None:
-        """SIGTERM, wait for a graceful exit, then kill whatever is left of the process group (model stubs)."""
+        """SIGTERM, wait for a graceful exit, then kill whatever is left of the process group (model stubs) and
+        remove the shared memory a killed server leaves behind."""
         process, self._process = self._process, None
         if process is not None:
             _terminate_group(process)
+            remove_shm_regions(self._shm_prefix)
         if self._workdir is not None:
             self._last_log_tail = self.log_tail()
             shutil.rmtree(self._workdir, ignore_errors=True)
@@ -164,6 +174,7 @@ class EmbeddedTriton:
             f"--metrics-port={ports.metrics}",
             "--allow-cpu-metrics=true",
             "--pinned-memory-pool-byte-size=0",
+            f"--backend-config=python,shm-region-prefix-name={self._shm_prefix}",
             "--strict-readiness=true",
             "--exit-on-error=true",
             f"--exit-timeout-secs={int(STOP_TIMEOUT_S) - 5}",
@@ -263,8 +274,16 @@ def _spawn(install: TritonInstallation, command: list[str], log_path: Path) -> "
     }
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log:
+        # Own session: stop() kills the whole group (model stubs too). The kernel kills the server if this
+        # launcher dies without stopping it (SIGKILL), so it never serves on unowned.
         return subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
+            preexec_fn=die_with_parent(),  # only prctl() runs in the child: resolved before the fork
         )
 
 
