@@ -62,7 +62,7 @@ RUN python3 -c "import site; open(site.getsitepackages()[0] + '/pitchside.pth', 
     && python3 -c "import numpy, cv2, onnxruntime; assert numpy.__version__ < '2', numpy.__version__" \
     && python3 -c "import orchestrator.contract, orchestrator.repository.parameters, \
 orchestrator.vision.frame_input, orchestrator.vision.letterbox, orchestrator.vision.onnx_detector, \
-orchestrator.vision.postprocess, orchestrator.vision.preprocess"
+orchestrator.vision.preprocess"
 # The CPU profile's repository is baked in; the GPU profile is written to /models by plan-builder instead.
 COPY model_repository /models
 USER 1000:1000

@@ -8,10 +8,10 @@
 # Usage: pitchside-build-plan OUT_DIR
 # Environment (defaults match model_repository/detector/config.pbtxt; a test keeps them in step):
 #   PITCHSIDE_GPU_REPOSITORY  rendered GPU repository (pitchside repo render --profile gpu), copied to OUT_DIR
-#   PITCHSIDE_DETECTOR_ONNX   the detector's ONNX graph
-#   PITCHSIDE_MAX_BATCH       largest batch the plan accepts (the detector's max_batch_size)
+#   PITCHSIDE_DETECTOR_ONNX   the detector's served graph (uint8 images + LETTERBOX in, NMS inside)
+#   PITCHSIDE_MAX_BATCH       largest batch the plan accepts (the GPU profile's detector max_batch_size)
 #   PITCHSIDE_OPT_BATCH       batch size TensorRT tunes its kernels for
-#   PITCHSIDE_INPUT_DIMS      the detector input's dims without the batch, CxHxW
+#   PITCHSIDE_INPUT_DIMS      the images input's dims without the batch, HxWxC
 #   PITCHSIDE_FP16            1 builds FP16 kernels where faster (default), 0 keeps FP32
 #   PITCHSIDE_WORKSPACE_MIB   TensorRT builder workspace
 #   TRTEXEC                   the trtexec binary
@@ -22,13 +22,15 @@ set -euo pipefail
 out="${1:?usage: pitchside-build-plan OUT_DIR}"
 repository="${PITCHSIDE_GPU_REPOSITORY:-/opt/pitchside/model_repository_gpu}"
 onnx="${PITCHSIDE_DETECTOR_ONNX:-/opt/pitchside/detector.onnx}"
-max_batch="${PITCHSIDE_MAX_BATCH:-8}"
-opt_batch="${PITCHSIDE_OPT_BATCH:-4}"
-dims="${PITCHSIDE_INPUT_DIMS:-3x416x416}"
+max_batch="${PITCHSIDE_MAX_BATCH:-64}"
+opt_batch="${PITCHSIDE_OPT_BATCH:-32}"
+dims="${PITCHSIDE_INPUT_DIMS:-416x416x3}"
 fp16="${PITCHSIDE_FP16:-1}"
 workspace_mib="${PITCHSIDE_WORKSPACE_MIB:-2048}"
 trtexec="${TRTEXEC:-/opt/tensorrt/bin/trtexec}"
 input_name="images"
+letterbox_name="LETTERBOX"
+letterbox_dims="5"
 
 [ -d "$repository/detector" ] || { echo "no detector in GPU repository $repository" >&2; exit 2; }
 [ -f "$onnx" ] || { echo "no ONNX graph at $onnx" >&2; exit 2; }
@@ -41,9 +43,9 @@ mkdir -p "$(dirname "$plan")"
 flags=(
   "--onnx=$onnx"
   "--saveEngine=$plan.partial"
-  "--minShapes=$input_name:1x$dims"
-  "--optShapes=$input_name:${opt_batch}x$dims"
-  "--maxShapes=$input_name:${max_batch}x$dims"
+  "--minShapes=$input_name:1x$dims,$letterbox_name:1x$letterbox_dims"
+  "--optShapes=$input_name:${opt_batch}x$dims,$letterbox_name:${opt_batch}x$letterbox_dims"
+  "--maxShapes=$input_name:${max_batch}x$dims,$letterbox_name:${max_batch}x$letterbox_dims"
   "--memPoolSize=workspace:${workspace_mib}M"
   # Build only: the timing run would hold the GPU for nothing before Triton starts.
   "--skipInference"

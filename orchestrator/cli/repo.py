@@ -12,7 +12,15 @@ from orchestrator.repository.check import check_repository
 from orchestrator.repository.detector_build import DetectorBuild
 from orchestrator.repository.detector_graph import GraphBuildError
 from orchestrator.repository.model_config import RepositoryError, load_model
-from orchestrator.repository.profiles import Profile, render
+from orchestrator.repository.profiles import (
+    DEFAULT_CPU_INSTANCES,
+    GPU_DETECTOR_INSTANCES,
+    GPU_MAX_BATCH,
+    GPU_PREFERRED_BATCHES,
+    GpuSettings,
+    Profile,
+    render,
+)
 
 app = typer.Typer(help="Check and render the Triton model repository.", no_args_is_help=True)
 
@@ -36,18 +44,41 @@ def render_profile(
     out: Annotated[Path, typer.Option(help="Directory to write the rendered repository into.")],
     profile: Annotated[Profile, typer.Option(help="Deployment profile.")] = Profile.GPU,
     model_repository: ModelRepositoryOption = DEFAULT_MODEL_REPOSITORY,
-    plan: Annotated[Path | None, typer.Option(help="TensorRT plan for the GPU detector.", exists=True)] = None,
-) -> None:
-    """Render the repository for a profile (gpu: TensorRT detector) and check the result."""
+    plan: Annotated[list[str] | None, typer.Option(
+        help="TensorRT plan for the GPU detector: CC=PATH for one GPU architecture (9.0 H100/H200, 8.9 L4, "
+             "8.6 A10G), or PATH for the default plan. Repeatable.")] = None,
+    max_batch: Annotated[int, typer.Option(min=1, help="GPU: the detector's max_batch_size.")] = GPU_MAX_BATCH,
+    detector_instances: Annotated[int, typer.Option(min=1, help="GPU: detector instances per GPU.")]
+        = GPU_DETECTOR_INSTANCES,
+    cpu_instances: Annotated[int, typer.Option(min=1, help="GPU: instances of the Python pre-processing step.")]
+        = DEFAULT_CPU_INSTANCES,
+    cuda_graphs: Annotated[bool, typer.Option(help="GPU: capture CUDA graphs for the preferred batch sizes.")]
+        = True,
+) -> None:  # fmt: skip
+    """Render the repository for a profile (gpu: TensorRT detector tuned for the GPU) and check the result."""
     try:
-        render(model_repository, profile, out, plan)
-    except (RepositoryError, FileExistsError) as exc:
+        plans = _plans(plan or [])
+        preferred = tuple(b for b in GPU_PREFERRED_BATCHES if b <= max_batch) or (max_batch,)
+        gpu = GpuSettings(max_batch, preferred, detector_instances=detector_instances, cpu_instances=cpu_instances,
+                          cuda_graphs=cuda_graphs)  # fmt: skip
+        render(model_repository, profile, out, plans, gpu)
+    except (RepositoryError, FileExistsError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=1) from exc
     problems = check_repository(out)
     for problem in problems:
         typer.echo(f"warning: {problem}", err=True)
     typer.echo(f"rendered the {profile} profile into {out}")
+
+
+def _plans(values: list[str]) -> dict[str, Path]:
+    plans: dict[str, Path] = {}
+    for value in values:
+        capability, _, path = value.rpartition("=")
+        if not Path(path).is_file():
+            raise ValueError(f"--plan {value!r}: {path} is not a file")
+        plans[capability] = Path(path)
+    return plans
 
 
 @app.command("build-detector")

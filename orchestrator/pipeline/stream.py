@@ -42,11 +42,15 @@ from orchestrator.vision.coco import class_name
 
 log = logging.getLogger(__name__)
 RETRY_BACKOFF_S: Final = (0.05, 1.0)
+MIN_QUEUE_TIMEOUT_S: Final = 0.001
 
 
 class Detector(Protocol):
-    async def detect(self, image: npt.NDArray[np.uint8], timeout_s: float) -> tuple[Detections, str]:
-        """Detections for one (H, W, 3) uint8 BGR frame, and which endpoint served them."""
+    async def detect(
+        self, image: npt.NDArray[np.uint8], timeout_s: float, queue_timeout_s: float | None = None
+    ) -> tuple[Detections, str]:
+        """Detections for one (H, W, 3) uint8 BGR frame, and which endpoint served them; ``queue_timeout_s``
+        lets Triton drop the frame if it is still queued then (InferenceExpiredError)."""
 
 
 class EventOutput(Protocol):
@@ -198,7 +202,9 @@ class StreamPipeline:
             attempt = 0
             while True:
                 try:
-                    detections, endpoint = await self._detector.detect(frame.image, self._timeout_s)
+                    detections, endpoint = await self._detector.detect(
+                        frame.image, self._timeout_s, self._queue_timeout(frame)
+                    )
                     return Inferred(frame, detections, queue_ms, (time.perf_counter() - started) * 1e3, endpoint)
                 except InferenceRejectedError as exc:
                     return failed(frame, FrameErrorCode.REJECTED, str(exc))
@@ -216,6 +222,12 @@ class StreamPipeline:
                     self._output.retried(self.stream_id)
                     pause = min(RETRY_BACKOFF_S[1], RETRY_BACKOFF_S[0] * 2**attempt, budget_s - waited)
                     await asyncio.sleep(pause)
+
+    def _queue_timeout(self, frame: Frame) -> float | None:
+        """Live: what is left of the frame's staleness budget, so Triton drops it rather than compute it stale."""
+        if not self._flow.is_live(self._spec):
+            return None
+        return max(self._flow.staleness_budget_s - (time.monotonic() - frame.ready_mono), MIN_QUEUE_TIMEOUT_S)
 
     def _finish(self, result: Result) -> None:
         now = time.time()

@@ -148,8 +148,10 @@ class _Builder:
         half = self._op("Mul", [self._slice(per_anchor, 2, BOX_ROWS, axis=2), np.array(0.5, np.float32)])
         boxes = self._op("Concat", [self._op("Sub", [centre, half]), self._op("Add", [centre, half])], axis=2)
         scores = self._slice(per_anchor, BOX_ROWS, BOX_ROWS + thresholds.shape[0], axis=2)
-        best = self._reduce_max(scores, axis=2, keepdims=1)
-        is_best = self._op("Equal", [scores, best])
+        # One class per anchor even on tied scores (the first, as argmax): comparing with the max instead would
+        # enter the anchor in every tied class's NMS, where it could suppress a box of a class it is not reported as.
+        best = self._op("ArgMax", [scores], axis=2, keepdims=1)
+        is_best = self._op("Equal", [best, np.arange(thresholds.shape[0], dtype=np.int64)])
         passes = self._op("GreaterOrEqual", [scores, thresholds.astype(np.float32)])
         keep = self._op("And", [is_best, passes])
         masked = self._op("Where", [keep, scores, np.array(0.0, np.float32)])

@@ -18,6 +18,7 @@ from orchestrator.contract import (
 )
 from orchestrator.triton.detections import Detections
 from orchestrator.triton.errors import (
+    InferenceExpiredError,
     InferenceFailedError,
     InferenceRejectedError,
     InferenceTimeoutError,
@@ -54,6 +55,8 @@ def channel_args() -> list[tuple[str, int | str]]:
 
 _REJECTED: Final = ("StatusCode.INVALID_ARGUMENT", "StatusCode.OUT_OF_RANGE", "StatusCode.NOT_FOUND")
 _UNAVAILABLE: Final = ("StatusCode.UNAVAILABLE", "StatusCode.CANCELLED")
+_QUEUE_EXPIRED: Final = "Request timeout expired"
+"""What Triton's queue policy answers (as UNAVAILABLE) for a request whose own timeout ran out in the queue."""
 
 
 class DetectionClient:
@@ -95,22 +98,33 @@ class DetectionClient:
         except InferenceServerException:
             return False
 
-    async def detect_raw(self, frame: npt.NDArray[np.uint8], timeout_s: float | None = None) -> Detections:
-        """Detect on an (H, W, 3) uint8 BGR frame; ``timeout_s`` overrides the client's deadline."""
-        return await self._infer(_tensor(INPUT_IMAGE_RAW, np.ascontiguousarray(frame)[None]), deadline_s=timeout_s)
+    async def detect_raw(
+        self, frame: npt.NDArray[np.uint8], timeout_s: float | None = None, queue_timeout_s: float | None = None
+    ) -> Detections:
+        """Detect on an (H, W, 3) uint8 BGR frame; ``timeout_s`` overrides the client's deadline;
+        ``queue_timeout_s`` lets Triton drop the request if it waits in the detector's queue longer."""
+        tensor = _tensor(INPUT_IMAGE_RAW, np.ascontiguousarray(frame)[None])
+        return await self._infer(tensor, deadline_s=timeout_s, queue_timeout_s=queue_timeout_s)
 
-    async def detect_encoded(self, data: bytes, timeout_s: float | None = None) -> Detections:
-        """Detect on an encoded image (JPEG, PNG, ...); ``timeout_s`` overrides the client's deadline."""
-        return await self._infer(
-            _tensor(INPUT_IMAGE_BYTES, np.frombuffer(data, dtype=np.uint8)[None]), deadline_s=timeout_s
-        )
+    async def detect_encoded(
+        self, data: bytes, timeout_s: float | None = None, queue_timeout_s: float | None = None
+    ) -> Detections:
+        """Detect on an encoded image (JPEG, PNG, ...); timeouts as for ``detect_raw``."""
+        tensor = _tensor(INPUT_IMAGE_BYTES, np.frombuffer(data, dtype=np.uint8)[None])
+        return await self._infer(tensor, deadline_s=timeout_s, queue_timeout_s=queue_timeout_s)
 
     async def detect_letterboxed(
-        self, boxed: npt.NDArray[np.uint8], plan: Letterbox, timeout_s: float | None = None
+        self,
+        boxed: npt.NDArray[np.uint8],
+        plan: Letterbox,
+        timeout_s: float | None = None,
+        queue_timeout_s: float | None = None,
     ) -> Detections:
-        """Detect on an (S, S, 3) uint8 letterboxed frame; boxes come back in the source frame's pixels."""
+        """Detect on an (S, S, 3) uint8 letterboxed frame; boxes come back in the source frame's pixels;
+        timeouts as for ``detect_raw``."""
         images = _tensor(DETECTOR_INPUT, np.ascontiguousarray(boxed)[None])
-        return await self._infer(images, _tensor(LETTERBOX, plan.as_array()[None]), deadline_s=timeout_s)
+        letterbox = _tensor(LETTERBOX, plan.as_array()[None])
+        return await self._infer(images, letterbox, deadline_s=timeout_s, queue_timeout_s=queue_timeout_s)
 
     async def input_size(self) -> int:
         """S of the model's (S, S, 3) ``images`` input, read from the server's config of the model."""
@@ -125,14 +139,19 @@ class DetectionClient:
             f"{self._model} has no {DETECTOR_INPUT!r} input: it does not take letterboxed frames"
         )
 
-    async def _infer(self, *tensors: grpcclient.InferInput, deadline_s: float | None) -> Detections:
+    async def _infer(
+        self, *tensors: grpcclient.InferInput, deadline_s: float | None, queue_timeout_s: float | None
+    ) -> Detections:
         timeout = self._timeout_s if deadline_s is None else deadline_s
+        queue_us = None if queue_timeout_s is None else max(1, int(queue_timeout_s * 1e6))
         outputs = [
             grpcclient.InferRequestedOutput(OUTPUT_DETECTIONS),
             grpcclient.InferRequestedOutput(OUTPUT_NUM_DETECTIONS),
         ]
         try:
-            result = await self._client.infer(self._model, list(tensors), outputs=outputs, client_timeout=timeout)
+            result = await self._client.infer(
+                self._model, list(tensors), outputs=outputs, client_timeout=timeout, timeout=queue_us
+            )
         except InferenceServerException as exc:
             raise translate_error(exc) from exc
         rows = result.as_numpy(OUTPUT_DETECTIONS)
@@ -148,6 +167,8 @@ def translate_error(exc: InferenceServerException) -> TritonError:
     message = exc.message() or str(exc)
     if status in _REJECTED:
         return InferenceRejectedError(message)
+    if status == "StatusCode.UNAVAILABLE" and _QUEUE_EXPIRED in message:
+        return InferenceExpiredError(f"{status}: {message}")
     if status == "StatusCode.DEADLINE_EXCEEDED":
         return InferenceTimeoutError(f"{status}: {message}")
     if status in _UNAVAILABLE:

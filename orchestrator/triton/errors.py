@@ -17,6 +17,11 @@ class InferenceTimeoutError(TritonUnavailableError):
     """No answer within the request's deadline: the server may be alive but overloaded."""
 
 
+class InferenceExpiredError(InferenceTimeoutError):
+    """Triton dropped the request from its queue when the request's own timeout (a live frame's staleness
+    budget) expired: the frame went stale waiting, the server is busy but healthy."""
+
+
 class InferenceRejectedError(TritonError):
     """The server refused this request (bad frame, wrong dtype...): retrying the same frame cannot help."""
 

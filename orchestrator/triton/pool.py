@@ -105,20 +105,23 @@ class EndpointPool:
         for endpoint in self._endpoints:
             await endpoint.client.close()
 
-    async def detect(self, image: npt.NDArray[np.uint8], timeout_s: float) -> tuple[Detections, str]:
+    async def detect(
+        self, image: npt.NDArray[np.uint8], timeout_s: float, queue_timeout_s: float | None = None
+    ) -> tuple[Detections, str]:
         """Detections for one frame and the URL that served it. Raises TritonUnavailableError when no
-        endpoint is healthy or the chosen one fails to answer (the caller decides whether to retry)."""
+        endpoint is healthy or the chosen one fails to answer (the caller decides whether to retry);
+        ``queue_timeout_s``: Triton drops the frame (InferenceExpiredError) if it waits in the queue longer."""
         boxed = await self._letterbox(image) if self._wire is WireFormat.LETTERBOX else None
         endpoint = self._pick()
         endpoint.in_flight += 1
         try:
             if boxed is not None:
-                detections = await endpoint.client.detect_letterboxed(*boxed, timeout_s)
+                detections = await endpoint.client.detect_letterboxed(*boxed, timeout_s, queue_timeout_s)
             elif self._wire is WireFormat.JPEG:
                 data = await asyncio.to_thread(encode_jpeg, image)
-                detections = await endpoint.client.detect_encoded(data.tobytes(), timeout_s)
+                detections = await endpoint.client.detect_encoded(data.tobytes(), timeout_s, queue_timeout_s)
             else:
-                detections = await endpoint.client.detect_raw(image, timeout_s)
+                detections = await endpoint.client.detect_raw(image, timeout_s, queue_timeout_s)
         except InferenceTimeoutError:
             raise  # slow is not down: the health check decides
         except TritonUnavailableError:

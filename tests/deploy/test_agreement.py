@@ -126,9 +126,9 @@ def test_build_plan_script_builds_the_plan_the_cli_would_and_lays_out_the_reposi
     subprocess.run(["bash", str(BUILD_PLAN), str(out)], env=env, check=True, capture_output=True)
     assert (out / "detector" / "1" / "model.plan").read_text() == "plan\n"
     assert not list(out.rglob("*.partial"))
-    assert {p.name for p in out.iterdir()} == {"detection", "preprocess", "detector", "postprocess"}
+    assert {p.name for p in out.iterdir()} == {"detection", "preprocess", "detector"}
     script_flags = set(log.read_text().split()) - {"--skipInference"}
-    cli = trtexec_command(TensorRtBuild(DETECTOR_ONNX, out / "detector" / "1" / "model.plan.partial", 8, 4))
+    cli = trtexec_command(TensorRtBuild(DETECTOR_ONNX, out / "detector" / "1" / "model.plan.partial", 64, 32))
     assert script_flags == set(cli[1:])
 
 
@@ -144,16 +144,18 @@ def test_build_plan_script_fails_without_an_onnx_graph(tmp_path) -> None:
     assert result.returncode == 2 and "no ONNX graph" in result.stderr
 
 
-def test_build_plan_defaults_match_the_detector_config(model_repository) -> None:
-    from orchestrator.contract import DETECTOR_INPUT, DETECTOR_MODEL
+def test_build_plan_defaults_match_the_gpu_detector_config(tmp_path) -> None:
+    from orchestrator.contract import DETECTOR_INPUT, DETECTOR_MODEL, LETTERBOX
     from orchestrator.repository.model_config import load_repository
 
-    config = load_repository(model_repository)[DETECTOR_MODEL].config
+    config = load_repository(_rendered_gpu_repository(tmp_path))[DETECTOR_MODEL].config
     script = BUILD_PLAN.read_text()
     dims = next(i.dims for i in config.input if i.name == DETECTOR_INPUT)
     assert f'max_batch="${{PITCHSIDE_MAX_BATCH:-{config.max_batch_size}}}"' in script
     assert f'dims="${{PITCHSIDE_INPUT_DIMS:-{"x".join(map(str, dims))}}}"' in script
     assert f'input_name="{DETECTOR_INPUT}"' in script
+    assert f'letterbox_name="{LETTERBOX}"' in script
+    assert [i.name for i in config.input] == [DETECTOR_INPUT, LETTERBOX]
 
 
 def test_the_hpa_metric_is_the_one_prometheus_adapter_serves(rendered) -> None:

@@ -27,7 +27,10 @@ def test_every_model_declares_the_contract_names(model_repository: Path) -> None
     }
     pre_in, pre_out = models[c.PREPROCESS_MODEL]
     assert pre_in == ensemble_in
-    assert pre_out == {c.DETECTOR_INPUT: ("TYPE_UINT8", [416, 416, 3]), c.LETTERBOX: ("TYPE_FP32", [c.LETTERBOX_FIELDS])}
+    assert pre_out == {
+        c.DETECTOR_INPUT: ("TYPE_UINT8", [416, 416, 3]),
+        c.LETTERBOX: ("TYPE_FP32", [c.LETTERBOX_FIELDS]),
+    }
     det_in, det_out = models[c.DETECTOR_MODEL]
     assert det_in == pre_out and det_out == ensemble_out
 

@@ -63,4 +63,4 @@ def test_preprocess_encoded_and_raw_agree() -> None:
     from_png, plan_png = preprocess(encode(frame), None, 416)
     assert plan_raw == plan_png
     np.testing.assert_array_equal(from_raw, from_png)
-    assert from_raw.shape == (3, 416, 416) and from_raw.dtype == np.float32
+    assert from_raw.shape == (416, 416, 3) and from_raw.dtype == np.uint8

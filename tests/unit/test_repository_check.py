@@ -31,24 +31,30 @@ def test_shipped_repository_is_sound(model_repository: Path) -> None:
 @pytest.mark.parametrize(
     ("model", "old", "new", "expected"),
     [
-        ("detection", 'value: "letterboxed" }\n      output_map', 'value: "letterboxd" }\n      output_map',
-         "detection: ensemble_scheduling.step[1].input_map['images']: tensor 'letterboxed' is not"),
+        ("detection", 'value: "letterboxed" }\n      input_map', 'value: "letterboxd" }\n      input_map',
+         "detection: ensemble_scheduling.step[1].input_map['images']: tensor 'letterboxd' is not"),
         ("detection", 'input_map { key: "images"', 'input_map { key: "pictures"',
          "detection: ensemble_scheduling.step[1].input_map['pictures']: detector has no input 'pictures'"),
-        ("preprocess", "TYPE_FP32\n    dims: [ 3, 416, 416 ]", "TYPE_FP16\n    dims: [ 3, 416, 416 ]",
-         "dtype mismatch on 'letterboxed': produced TYPE_FP16, expected TYPE_FP32"),
-        ("preprocess", "dims: [ 3, 416, 416 ]", "dims: [ 3, 640, 640 ]",
-         "dims mismatch on 'letterboxed': produced [3, 640, 640], expected [3, 416, 416]"),
-        ("detector", "dims: [ 84, 3549 ]", "dims: [ 84, 8400 ]",
-         "detector: output[output0]: dims mismatch on 'graph output0': produced [84, 3549], expected [84, 8400]"),
-        ("detector", 'name: "output0"', 'name: "predictions"',
-         "detector: output[predictions]: the ONNX graph has no output 'predictions'"),
-        ("detection", 'model_name: "postprocess"', 'model_name: "post_process"',
-         "detection: ensemble_scheduling.step[2].model_name: no model 'post_process' in the repository"),
+        ("preprocess", "TYPE_UINT8\n    dims: [ 416, 416, 3 ]", "TYPE_FP16\n    dims: [ 416, 416, 3 ]",
+         "dtype mismatch on 'letterboxed': produced TYPE_FP16, expected TYPE_UINT8"),
+        ("preprocess", "dims: [ 416, 416, 3 ]", "dims: [ 640, 640, 3 ]",
+         "dims mismatch on 'letterboxed': produced [640, 640, 3], expected [416, 416, 3]"),
+        ("detector", "dims: [ 300, 6 ]", "dims: [ 100, 6 ]",
+         "detector: output[DETECTIONS]: dims mismatch on 'graph DETECTIONS': produced [300, 6], expected [100, 6]"),
+        ("detector", 'name: "NUM_DETECTIONS"', 'name: "COUNT"',
+         "detector: output[COUNT]: the ONNX graph has no output 'COUNT'"),
+        ("detection", 'model_name: "detector"', 'model_name: "detectr"',
+         "detection: ensemble_scheduling.step[1].model_name: no model 'detectr' in the repository"),
         ("detection", "max_batch_size: 8", "max_batch_size: 16", "detection: max_batch_size: 16 exceeds"),
-        ("postprocess", 'input_data_file: "letterbox_identity"', 'input_data_file: "missing"',
-         "postprocess: model_warmup[empty_frame].inputs['LETTERBOX']: warmup/missing is missing"),
+        ("detector", 'input_data_file: "letterbox_identity"', 'input_data_file: "missing"',
+         "detector: model_warmup[batch_1].inputs['LETTERBOX']: warmup/missing is missing"),
         ("preprocess", 'name: "preprocess"', 'name: "pre"', "preprocess: name: config names the model 'pre'"),
+        ("detector", 'string_value: "0.35"', 'string_value: "0.4"',
+         "detector: 1/model.onnx: is not what source.onnx and the config's settings build"),
+        ("detector", 'string_value: "source.onnx"', 'string_value: "absent.onnx"',
+         "detector: source_onnx: source ONNX absent.onnx is missing"),
+        ("detector", '"{}"', '"{\\"goalpost\\": 0.5}"',
+         "detector: source_onnx: unknown class name 'goalpost'"),
     ],
 )  # fmt: skip
 def test_breakage_is_named_by_model_and_field(repo_copy: Path, model: str, old: str, new: str, expected: str) -> None:
@@ -58,23 +64,36 @@ def test_breakage_is_named_by_model_and_field(repo_copy: Path, model: str, old: 
 
 
 def test_syntax_error_names_the_model(repo_copy: Path) -> None:
-    edit(repo_copy, "postprocess", "max_batch_size: 8", "max_batch_size: eight")
+    edit(repo_copy, "preprocess", "max_batch_size: 8", "max_batch_size: eight")
     problems = [str(p) for p in check_repository(repo_copy)]
-    assert len(problems) == 1 and problems[0].startswith("postprocess: config.pbtxt:"), problems
+    assert len(problems) == 1 and problems[0].startswith("preprocess: config.pbtxt:"), problems
 
 
 def test_python_model_without_model_py(repo_copy: Path) -> None:
-    (repo_copy / "postprocess" / "1" / "model.py").unlink()
+    (repo_copy / "preprocess" / "1" / "model.py").unlink()
     assert [str(p) for p in check_repository(repo_copy)] == [
-        "postprocess: 1/model.py: Python-backend model has no model.py"
+        "preprocess: 1/model.py: Python-backend model has no model.py"
     ]
+
+
+def test_build_detector_cli_makes_a_stale_graph_current_again(repo_copy: Path) -> None:
+    edit(
+        repo_copy,
+        "detector",
+        'key: "iou_threshold", value: { string_value: "0.5"',
+        'key: "iou_threshold", value: { string_value: "0.6"',
+    )
+    assert [p.field for p in check_repository(repo_copy)] == ["1/model.onnx"]
+    result = CliRunner().invoke(app, ["repo", "build-detector", "--model-repository", str(repo_copy)])
+    assert result.exit_code == 0, result.output
+    assert check_repository(repo_copy) == []
 
 
 def test_cli_exit_codes(repo_copy: Path) -> None:
     runner = CliRunner()
     ok = runner.invoke(app, ["repo", "check", str(repo_copy)])
     assert ok.exit_code == 0 and "ok" in ok.output
-    edit(repo_copy, "detector", "TYPE_FP32", "TYPE_UINT8")
+    edit(repo_copy, "detector", "TYPE_UINT8", "TYPE_FP32")
     broken = runner.invoke(app, ["repo", "check", str(repo_copy)])
     assert broken.exit_code == 1
     assert "detector: input[images]: dtype mismatch" in broken.output

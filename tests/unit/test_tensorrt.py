@@ -11,9 +11,9 @@ def test_trtexec_command_covers_the_batch_range(model_repository: Path, tmp_path
     onnx = model_repository / "detector" / "1" / "model.onnx"
     command = trtexec_command(TensorRtBuild(onnx, tmp_path / "model.plan", max_batch=16, opt_batch=4))
     assert f"--onnx={onnx}" in command
-    assert "--minShapes=images:1x3x416x416" in command
-    assert "--optShapes=images:4x3x416x416" in command
-    assert "--maxShapes=images:16x3x416x416" in command
+    assert "--minShapes=images:1x416x416x3,LETTERBOX:1x5" in command
+    assert "--optShapes=images:4x416x416x3,LETTERBOX:4x5" in command
+    assert "--maxShapes=images:16x416x416x3,LETTERBOX:16x5" in command
     assert command[-1] == "--fp16"
 
 
@@ -37,4 +37,5 @@ def test_convert_reports_trtexec_failure(model_repository: Path, tmp_path: Path,
 def test_cli_dry_run_prints_the_command(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["convert", "onnx-to-trt", "--out", str(tmp_path / "m.plan"), "--dry-run"])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("trtexec --onnx=") and "--maxShapes=images:8x3x416x416" in result.output
+    assert result.output.startswith("trtexec --onnx=")
+    assert "--maxShapes=images:64x416x416x3,LETTERBOX:64x5" in result.output

@@ -6,8 +6,15 @@ import numpy as np
 import pytest
 
 from orchestrator.triton.detections import Detections
-from orchestrator.triton.errors import InferenceTimeoutError, TritonUnavailableError
+from orchestrator.triton.errors import (
+    InferenceExpiredError,
+    InferenceRejectedError,
+    InferenceTimeoutError,
+    TritonUnavailableError,
+)
 from orchestrator.triton.pool import Endpoint, EndpointPool
+from orchestrator.triton.wire import WireFormat
+from orchestrator.vision.letterbox import Letterbox
 
 FRAME = np.zeros((4, 4, 3), np.uint8)
 
@@ -17,9 +24,21 @@ class ScriptedClient:
         self.name, self.ready, self.closed, self.calls = name, ready, False, 0
         self.fail_with: Exception | None = None
         self.gate: asyncio.Event | None = None
+        self.queue_timeouts: list[float | None] = []
+        self.letterboxed: list[tuple[tuple[int, ...], Letterbox]] = []
+        self.size_asked = 0
 
-    async def detect_raw(self, frame, timeout_s=None) -> Detections:
+    async def input_size(self) -> int:
+        self.size_asked += 1
+        return 32
+
+    async def detect_letterboxed(self, boxed, plan, timeout_s=None, queue_timeout_s=None) -> Detections:
+        self.letterboxed.append((boxed.shape, plan))
+        return await self.detect_raw(boxed, timeout_s, queue_timeout_s)
+
+    async def detect_raw(self, frame, timeout_s=None, queue_timeout_s=None) -> Detections:
         self.calls += 1
+        self.queue_timeouts.append(queue_timeout_s)
         if self.gate is not None:
             await self.gate.wait()
         if self.fail_with is not None:
@@ -101,3 +120,33 @@ async def test_old_channels_are_replaced_and_closed_after_their_calls_had_time()
         assert first.closed and not second.closed
         assert (await pool.detect(FRAME, 1.0))[1] == "a" and second.calls == 1
     assert second.closed
+
+
+async def test_letterbox_wire_sends_the_frame_letterboxed_to_the_detectors_size() -> None:
+    client = ScriptedClient("a")
+    frame = np.zeros((48, 64, 3), np.uint8)
+    async with EndpointPool([endpoint(client)], WireFormat.LETTERBOX, refresh_s=None) as pool:
+        await pool.detect(frame, 1.0, 0.25)
+        await pool.detect(frame, 1.0)
+    assert client.size_asked == 1  # read from the server once
+    (shape, plan), _ = client.letterboxed
+    assert shape == (32, 32, 3)
+    assert (plan.scale, plan.pad_x, plan.pad_y, plan.source_width, plan.source_height) == (0.5, 0, 4, 64, 48)
+    assert client.queue_timeouts == [0.25, None]
+
+
+async def test_letterbox_wire_rejects_a_frame_no_detector_can_take_without_a_call() -> None:
+    client = ScriptedClient("a")
+    async with EndpointPool([endpoint(client)], WireFormat.LETTERBOX, refresh_s=None) as pool:
+        with pytest.raises(InferenceRejectedError, match="empty"):
+            await pool.detect(np.zeros((0, 10, 3), np.uint8), 1.0)
+    assert client.calls == 0
+
+
+async def test_a_frame_expired_in_tritons_queue_leaves_the_endpoint_healthy() -> None:
+    client = ScriptedClient("a")
+    client.fail_with = InferenceExpiredError("StatusCode.UNAVAILABLE: Request timeout expired")
+    async with EndpointPool([endpoint(client)], refresh_s=None) as pool:
+        with pytest.raises(InferenceExpiredError):
+            await pool.detect(FRAME, 1.0, 0.01)
+        assert pool.endpoints[0].healthy
