@@ -1,9 +1,11 @@
-"""An independent, single-process reference for the detection ensemble.
+"""An independent, single-process reference for the detector.
 
-Decode -> letterbox -> ONNX Runtime -> class-wise NMS, written with OpenCV primitives and none of the
-project's own vision code, so that agreement with the ensemble means something.
+Decode -> letterbox -> ONNX Runtime on the *source* YOLOv8-layout graph -> per-class thresholds -> class-wise NMS,
+written with OpenCV primitives and none of the project's own vision code, so that agreement with the served graph
+and the ensemble means something.
 """
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
@@ -14,28 +16,52 @@ SIZE = 416
 
 
 class ReferenceDetector:
-    def __init__(self, onnx_path: Path, conf: float = 0.35, iou: float = 0.5) -> None:
+    """Runs a source graph with input (B, 3, size, size) float32 BGR 0..255 and output (B, 4 + C, A).
+
+    ``class_thresholds`` (C,) replaces the single ``conf`` when given: an anchor is kept when its best class's score
+    is at least that class's threshold.
+    """
+
+    def __init__(
+        self,
+        onnx_path: Path,
+        conf: float = 0.35,
+        iou: float = 0.5,
+        size: int = SIZE,
+        class_thresholds: Sequence[float] | np.ndarray | None = None,
+    ) -> None:
         self.session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
-        self.conf, self.iou = conf, iou
+        self.input_name = self.session.get_inputs()[0].name
+        self.conf, self.iou, self.size = conf, iou, size
+        self.class_thresholds = None if class_thresholds is None else np.asarray(class_thresholds, np.float32)
+
+    def thresholds(self, num_classes: int) -> np.ndarray:
+        """(C,) minimum score per class: the per-class thresholds, or ``conf`` for every class."""
+        if self.class_thresholds is None:
+            return np.full(num_classes, self.conf, np.float32)
+        assert self.class_thresholds.shape == (num_classes,), f"{self.class_thresholds.shape} for {num_classes}"
+        return self.class_thresholds
 
     def __call__(self, bgr: np.ndarray) -> np.ndarray:
         """(H, W, 3) uint8 BGR -> (N, 6) rows (x1, y1, x2, y2, score, class) in source pixels, best first."""
+        size = self.size
         h, w = bgr.shape[:2]
-        r = min(SIZE / w, SIZE / h)
-        nw, nh = min(SIZE, max(1, round(w * r))), min(SIZE, max(1, round(h * r)))
-        left, top = (SIZE - nw) // 2, (SIZE - nh) // 2
+        r = min(size / w, size / h)
+        nw, nh = min(size, max(1, round(w * r))), min(size, max(1, round(h * r)))
+        left, top = (size - nw) // 2, (size - nh) // 2
         resized = bgr if (nw, nh) == (w, h) else cv2.resize(bgr, (nw, nh), interpolation=cv2.INTER_LINEAR)
-        padded = cv2.copyMakeBorder(resized, top, SIZE - nh - top, left, SIZE - nw - left, cv2.BORDER_CONSTANT, value=0)
+        padded = cv2.copyMakeBorder(resized, top, size - nh - top, left, size - nw - left, cv2.BORDER_CONSTANT, value=0)
         blob = padded.transpose(2, 0, 1)[None].astype(np.float32)
-        out = self.session.run(None, {"images": blob})[0][0]  # (84, A)
+        out = self.session.run(None, {self.input_name: blob})[0][0]  # (4 + C, A)
         scores_all = out[4:]
         cls = scores_all.argmax(0)
         score = scores_all.max(0)
-        keep = score >= self.conf
+        keep = score >= self.thresholds(len(scores_all))[cls]
         cx, cy, bw, bh = out[:4, keep]
         score, cls = score[keep], cls[keep]
         xywh = np.stack([cx - bw / 2, cy - bh / 2, bw, bh], 1)
-        idx = cv2.dnn.NMSBoxesBatched(xywh.tolist(), score.tolist(), cls.tolist(), self.conf, self.iou)
+        # Thresholds were applied above (score >= threshold); OpenCV's own filter is strict, so it must not re-apply.
+        idx = cv2.dnn.NMSBoxesBatched(xywh.tolist(), score.tolist(), cls.tolist(), 0.0, self.iou)
         idx = np.array(idx, dtype=int).reshape(-1)
         idx = idx[np.argsort(-score[idx], kind="stable")]
         x1 = np.clip((xywh[idx, 0] - left) / r, 0, w)
