@@ -14,12 +14,13 @@ from orchestrator.sinks.errors import (
 from orchestrator.sinks.fanout import SinkFanout
 from orchestrator.sinks.metrics import SinkMetrics, SinkStats
 from orchestrator.sinks.record import SinkRecord
-from orchestrator.sinks.settings import DeliverySettings, RetryPolicy
+from orchestrator.sinks.settings import DeliverySettings, Durability, RetryPolicy
 from orchestrator.sinks.uri import SinkConfig, parse_sink_uri
 
 __all__ = [
     "BatchRejectedError",
     "DeliverySettings",
+    "Durability",
     "RetryPolicy",
     "SinkClosedError",
     "SinkConfig",

@@ -33,7 +33,7 @@ from orchestrator.sinks.errors import BatchRejectedError, SinkClosedError, SinkU
 from orchestrator.sinks.journal import Journal
 from orchestrator.sinks.metrics import SinkMetrics, SinkStats
 from orchestrator.sinks.record import SinkRecord
-from orchestrator.sinks.settings import DeliverySettings
+from orchestrator.sinks.settings import DeliverySettings, Durability
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +85,8 @@ class DeliveryChannel:
         self._buffer: deque[_Buffered] = deque()
         self._buffer_bytes = 0
         self._high_water = max(1, int(settings.buffer_records * _HIGH_WATER_FRACTION))
+        # Write-ahead: every record goes through the journal (on disk before submit returns), never memory only.
+        self._write_ahead = settings.durability is Durability.WRITE_AHEAD
         # Records a previous run journaled are older than anything submitted now: queue behind them.
         self._spilling = journal.has_pending()
         self._inflight: list[SinkRecord] = []
@@ -124,7 +126,7 @@ class DeliveryChannel:
         """
         if not self._accepting:
             raise SinkClosedError(f"sink {self.name} is not running")
-        if self._spilling or len(self._buffer) >= self._settings.buffer_records:
+        if self._write_ahead or self._spilling or len(self._buffer) >= self._settings.buffer_records:
             self._spill(record)
         else:
             size = self._sink.record_size(record)
@@ -203,6 +205,8 @@ class DeliveryChannel:
         if self._buffer:
             await self._deliver(await self._next_memory_batch(), from_memory=True)
             return False
+        if self._write_ahead:
+            await self._linger_on_journal()
         segment = await self._journal.take()
         if segment is not None:
             if not self._journal.has_pending():
@@ -216,6 +220,20 @@ class DeliveryChannel:
             return True
         await self._wakeup.wait()
         return False
+
+    async def _linger_on_journal(self) -> None:
+        """Write-ahead: let the active segment fill up to a batch the way the memory buffer would (S3's age
+        rotation needs this; sinks without linger go on at once)."""
+        limits = self._sink.limits
+        while not self._closing and (active := self._journal.only_active) is not None:
+            count, since = active
+            remaining = limits.linger_s - (time.monotonic() - since)
+            if count >= min(limits.max_records, self._high_water) or remaining <= 0:
+                return
+            self._wakeup.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(remaining):
+                    await self._wakeup.wait()
 
     async def _next_memory_batch(self) -> list[SinkRecord]:
         limits = self._sink.limits

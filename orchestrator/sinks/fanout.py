@@ -20,7 +20,7 @@ from orchestrator.sinks.factory import SinkOpener, sink_opener
 from orchestrator.sinks.journal import Journal
 from orchestrator.sinks.metrics import SinkMetrics, SinkStats
 from orchestrator.sinks.record import SinkRecord
-from orchestrator.sinks.settings import DeliverySettings
+from orchestrator.sinks.settings import DeliverySettings, Durability
 from orchestrator.sinks.uri import SinkConfig, parse_sink_uri
 
 logger = logging.getLogger(__name__)
@@ -131,7 +131,12 @@ class SinkFanout:
     async def _open_channel(self, stack: AsyncExitStack, opener: SinkOpener) -> DeliveryChannel:
         sink = await stack.enter_async_context(opener())
         directory = journal_directory(self._settings.journal_dir, sink.name)
-        journal = await asyncio.to_thread(Journal.open, directory, segment_records=self._settings.segment_records)
+        journal = await asyncio.to_thread(
+            Journal.open,
+            directory,
+            segment_records=self._settings.segment_records,
+            write_through=self._settings.durability is Durability.WRITE_AHEAD,
+        )
         channel = DeliveryChannel(sink, journal, self._dead_letters, self._metrics, self._settings)
         self._metrics.watch(channel)
         return channel

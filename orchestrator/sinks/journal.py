@@ -12,6 +12,7 @@ segments (still in memory then) in a segment ordered before them.
 import asyncio
 import logging
 import os
+import time
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,25 +45,32 @@ class Journal:
     reads, fsyncs and deletes run in threads.
     """
 
-    def __init__(self, directory: Path, *, segment_records: int, segment_ids: list[int]) -> None:
+    def __init__(
+        self, directory: Path, *, segment_records: int, segment_ids: list[int], write_through: bool = False
+    ) -> None:
         self._directory = directory
         self._segment_records = segment_records
+        self._write_through = write_through
         self._sealed: deque[int] = deque(sorted(segment_ids))
         self._last_id = max(segment_ids, default=0)
         self._active_id: int | None = None
         self._active_file: BinaryIO | None = None
         self._active_records: list[SinkRecord] = []
+        self._active_since = 0.0
         self._unsynced: set[Path] = set()
         self._dirty = False
 
     @classmethod
-    def open(cls, directory: Path, *, segment_records: int) -> "Journal":
-        """The journal in ``directory`` (created if missing), with whatever a previous run left there."""
+    def open(cls, directory: Path, *, segment_records: int, write_through: bool = False) -> "Journal":
+        """The journal in ``directory`` (created if missing), with whatever a previous run left there.
+
+        ``write_through``: every append reaches the kernel before it returns (survives the process being killed)
+        instead of waiting in a userspace buffer."""
         make_private_dir(directory)
         ids = [int(p.stem) for p in directory.glob(f"*{SEGMENT_SUFFIX}") if p.stem.isdigit()]
         if ids:
             logger.info("journal %s holds %d segment(s) from a previous run", directory, len(ids))
-        return cls(directory, segment_records=segment_records, segment_ids=ids)
+        return cls(directory, segment_records=segment_records, segment_ids=ids, write_through=write_through)
 
     @property
     def directory(self) -> Path:
@@ -76,12 +84,21 @@ class Journal:
     def has_pending(self) -> bool:
         return bool(self._sealed or self._active_records)
 
+    @property
+    def only_active(self) -> tuple[int, float] | None:
+        """(records, time.monotonic() of the first) when only the active segment holds records, else None."""
+        if self._sealed or not self._active_records:
+            return None
+        return len(self._active_records), self._active_since
+
     def append(self, record: SinkRecord) -> None:
         """Add ``record`` after everything already in the journal."""
         if self._active_file is None:
             self._open_active()
         assert self._active_file is not None
         self._active_file.write(encode_record(record))
+        if self._write_through:
+            self._active_file.flush()
         self._dirty = True
         self._active_records.append(record)
         if len(self._active_records) >= self._segment_records:
@@ -150,6 +167,7 @@ class Journal:
         self._active_id = self._last_id
         # Append mode and buffered: a spill costs a memcpy, the kernel write happens when the buffer fills.
         self._active_file = open_private(self._path(self._active_id))
+        self._active_since = time.monotonic()
 
     def _seal_active(self) -> None:
         if self._active_id is None:

@@ -2,6 +2,7 @@
 
 import random
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 from orchestrator.sinks.errors import SinkConfigError
@@ -19,6 +20,18 @@ DEFAULT_JOURNAL_SYNC_INTERVAL_S = 1.0
 DEFAULT_BACKOFF_BASE_S = 0.05
 # Kinesis throttling is per second: waiting longer than a few seconds only adds lag.
 DEFAULT_BACKOFF_MAX_S = 5.0
+
+
+class Durability(StrEnum):
+    """When a submitted event counts as accepted."""
+
+    BUFFERED = "buffered"
+    """In the sink's memory buffer; the journal takes only what overflows. Fastest; a ``kill -9`` loses what is
+    in the buffer (up to ``buffer_records`` per sink)."""
+    WRITE_AHEAD = "write_ahead"
+    """Written to the sink's journal file (handed to the kernel, not just to a userspace buffer) before ``submit``
+    returns, and delivered from there: a ``kill -9`` loses nothing, the next run replays it. A machine crash can
+    still take the last ``journal_sync_interval_s`` (the fsync cadence)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +61,7 @@ class DeliverySettings:
     ``buffer_records`` bounds each sink's in-memory buffer; beyond it events spill to the sink's journal under
     ``journal_dir`` (one subdirectory per sink). ``dead_letter_path`` is one JSON Lines file shared by all sinks.
     ``flush_timeout_s`` bounds shutdown: what is not delivered by then is journaled for the next run.
+    ``durability`` says when an event counts as accepted (see :class:`Durability`).
     """
 
     buffer_records: int = DEFAULT_BUFFER_RECORDS
@@ -57,6 +71,7 @@ class DeliverySettings:
     segment_records: int = DEFAULT_SEGMENT_RECORDS
     journal_sync_interval_s: float = DEFAULT_JOURNAL_SYNC_INTERVAL_S
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    durability: Durability = Durability.BUFFERED
 
     def __post_init__(self) -> None:
         if self.buffer_records < 1:

@@ -15,7 +15,7 @@ from orchestrator.sinks.errors import BatchRejectedError, SinkUnavailableError
 from orchestrator.sinks.journal import Journal
 from orchestrator.sinks.metrics import SinkMetrics
 from orchestrator.sinks.record import SinkRecord
-from orchestrator.sinks.settings import DeliverySettings, RetryPolicy
+from orchestrator.sinks.settings import DeliverySettings, Durability, RetryPolicy
 
 FAST_RETRY = RetryPolicy(base_s=0.001, max_s=0.005)
 
@@ -103,7 +103,11 @@ def settings_for(tmp_path: Path, **overrides: object) -> DeliverySettings:
 def open_channel(
     sink: ScriptedSink, settings: DeliverySettings, registry: CollectorRegistry | None = None
 ) -> DeliveryChannel:
-    journal = Journal.open(settings.journal_dir / "fake", segment_records=settings.segment_records)
+    journal = Journal.open(
+        settings.journal_dir / "fake",
+        segment_records=settings.segment_records,
+        write_through=settings.durability is Durability.WRITE_AHEAD,
+    )
     return DeliveryChannel(
         sink,
         journal,
