@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.deploy import checks, nodes
+from tests.deploy import checks, nodes, observability
 
 pytestmark = pytest.mark.deploy
 
@@ -241,3 +241,47 @@ def test_checkov_flags_a_mounted_service_account_token(rendered, tmp_path) -> No
     ] = True
     findings = checks.checkov({"gpu": resources}, tmp_path, config=checks.CHECKOV_CONFIG)
     assert "CKV_K8S_38 StatefulSet.pitchside.orchestrator" in findings
+
+
+def test_promtool_rejects_a_broken_expression_and_a_bad_duration(tmp_path) -> None:
+    if observability.promtool_binary() is None:
+        pytest.skip("promtool is not installed (test_observability.py fails in CI when it is missing)")
+    rule = observability.load_rule()
+    rule["spec"]["groups"][0]["rules"][0]["expr"] = "sum by (stream) (rate(pitchside_frames_dropped_total[5m])"
+    assert "unclosed left parenthesis" in "\n".join(observability.promtool_check_rules(rule, tmp_path))
+    rule = observability.load_rule()
+    rule["spec"]["groups"][0]["rules"][0]["for"] = "ten minutes"
+    assert 'not a valid duration string: "ten minutes"' in "\n".join(
+        observability.promtool_check_rules(rule, tmp_path)
+    )
+
+
+def test_an_alert_without_a_runbook_section_is_caught() -> None:
+    rule = observability.load_rule()
+    alert = observability.alerts(rule)[0]
+    runbook = observability.RUNBOOK.read_text().replace(f"## {alert['alert']}\n", "## Renamed\n")
+    del observability.alerts(rule)[1]["labels"]["severity"]
+    problems = observability.runbook_problems(rule, runbook)
+    assert problems == [
+        f"{alert['alert']}: runbook_url 'docs/RUNBOOK.md#{alert['alert'].lower()}' is not a section "
+        f"'## {alert['alert']}' of docs/RUNBOOK.md",
+        f"{observability.alerts(rule)[1]['alert']}: needs a severity label and a summary annotation",
+    ]
+
+
+def test_a_misspelt_metric_in_the_dashboard_is_found_and_reported() -> None:
+    dashboard = observability.load_dashboard()
+    target = next(p for p in dashboard["panels"] if p.get("targets"))["targets"][0]
+    target["expr"] = target["expr"].replace("pitchside_stage_latency_seconds_bucket", "pitchside_stage_latency_bucket")
+    used = observability.dashboard_metrics(dashboard)
+    assert "pitchside_stage_latency_bucket" in used
+    scraped = observability.dashboard_metrics(observability.load_dashboard())
+    assert observability.scrape_problems(used, scraped) == ["pitchside_stage_latency_bucket: used but in no scrape"]
+
+
+def test_metric_names_skip_functions_labels_grouping_and_variables() -> None:
+    expr = (
+        'histogram_quantile(0.99, sum by (stream, le) (rate(a_bucket{stage="x", s=~"$stream"}[$__rate_interval])))'
+        " > on (pod) group_left b_total offset 5m and bool c:recorded"
+    )
+    assert observability.metric_names(expr) == {"a_bucket", "b_total", "c:recorded"}
