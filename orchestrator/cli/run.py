@@ -22,6 +22,7 @@ from orchestrator.config.run_config import (
 )
 from orchestrator.pipeline.session import RunSummary, run_session
 from orchestrator.sinks.errors import SinkConfigError
+from orchestrator.sinks.settings import Durability
 from orchestrator.sources.spec import SourceSpec, parse_source
 from orchestrator.triton.errors import TritonError
 from orchestrator.triton.wire import WireFormat
@@ -73,6 +74,10 @@ def run(
         str | None, typer.Option(envvar="PITCHSIDE_SHARD", help="INDEX/COUNT: take every COUNT-th stream from INDEX.")
     ] = None,
     model_repository: Annotated[Path | None, typer.Option(help="Repository for the embedded server.")] = None,
+    durability: Annotated[
+        Durability | None,
+        typer.Option(help="write_ahead: every event is in the sink journal before it counts (kill -9 loses none)."),
+    ] = None,
     state_dir: StateDirOption = None,
 ) -> None:
     """Run camera streams through Triton and deliver ordered, tracked detection events."""
@@ -93,6 +98,8 @@ def run(
             shard,
             model_repository,
         ).validated()
+        if durability is not None:
+            settings = replace(settings, durability=durability)
     except (ConfigError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from exc

@@ -29,6 +29,7 @@ from typing import Any, Final
 from orchestrator.metrics import ORCHESTRATOR_METRICS_HOST, ORCHESTRATOR_METRICS_PORT
 from orchestrator.paths import DEFAULT_MODEL_REPOSITORY, MEDIA_DIR
 from orchestrator.pipeline.frame_buffer import DropPolicy
+from orchestrator.sinks.settings import Durability
 from orchestrator.sources.source_thread import ReconnectPolicy
 from orchestrator.sources.spec import SourceSpec, parse_source
 from orchestrator.sources.stream_id import InvalidStreamIdError
@@ -57,7 +58,7 @@ working directory): what a laptop run wants, and never a read-only config mount'
 STATE_JOURNAL_DIR: Final = "journal"
 STATE_DEAD_LETTER: Final = "dead-letter.jsonl"
 """Their names inside a state directory (``[delivery] state_dir``, ``--state-dir``, ``PITCHSIDE_STATE_DIR``)."""
-DELIVERY_KEYS: Final = frozenset({"state_dir", "journal_dir", "dead_letter"})
+DELIVERY_KEYS: Final = frozenset({"state_dir", "journal_dir", "dead_letter", "durability"})
 
 
 class ConfigError(ValueError):
@@ -147,6 +148,8 @@ class RunConfig:
     progress_interval_s: float = 2.0
     journal_dir: Path = LOCAL_JOURNAL_DIR
     dead_letter_path: Path = LOCAL_DEAD_LETTER_PATH
+    durability: Durability = Durability.BUFFERED
+    """``write_ahead``: an event is in its sink's journal file before it counts as accepted (kill -9 safe)."""
 
     def validated(self) -> "RunConfig":
         if not self.streams:
@@ -230,7 +233,17 @@ def from_mapping(data: dict[str, Any], base_dir: Path = Path("."), state_dir: Pa
         metrics_host=str(metrics.get("host", ORCHESTRATOR_METRICS_HOST)),
         journal_dir=paths.journal_dir,
         dead_letter_path=paths.dead_letter_path,
+        durability=_durability(data.get("delivery", {})),
     )
+
+
+def _durability(table: dict[str, Any]) -> Durability:
+    value = table.get("durability", Durability.BUFFERED)
+    try:
+        return Durability(value)
+    except ValueError:
+        choices = [str(d) for d in Durability]
+        raise ConfigError(f"[delivery] durability must be one of {choices}, got {value!r}") from None
 
 
 def _stream(entry: dict[str, Any], index: int) -> SourceSpec:

@@ -97,7 +97,9 @@ async def _run(
         if not await pool.wait_healthy(STARTUP_HEALTH_TIMEOUT_S):
             model = config.triton.model or config.triton.wire.model
             raise TritonUnavailableError(f"no Triton endpoint ready at {', '.join(urls)} (model {model})")
-        settings = DeliverySettings(journal_dir=config.journal_dir, dead_letter_path=config.dead_letter_path)
+        settings = DeliverySettings(
+            journal_dir=config.journal_dir, dead_letter_path=config.dead_letter_path, durability=config.durability
+        )
         fanout = await stack.enter_async_context(SinkFanout.from_uris(config.sinks, settings, registry=registry))
         stats = {spec.stream_id: StreamStats(spec.stream_id) for spec in config.streams}
         annotator = stack.enter_context(_annotator(config))

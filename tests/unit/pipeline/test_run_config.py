@@ -125,3 +125,12 @@ def test_absolute_delivery_paths_are_used_as_they_are(tmp_path: Path) -> None:
 def test_an_unknown_delivery_setting_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"unknown \[delivery\] settings: \['journal'\]"):
         load_toml(write(tmp_path, "[delivery]\njournal = 'x'\n"))
+
+
+def test_delivery_durability_from_the_file(tmp_path: Path) -> None:
+    from orchestrator.sinks.settings import Durability
+
+    assert load_toml(write(tmp_path, "")).durability is Durability.BUFFERED
+    assert load_toml(write(tmp_path, "[delivery]\ndurability = 'write_ahead'\n")).durability is Durability.WRITE_AHEAD
+    with pytest.raises(ConfigError, match=r"\[delivery\] durability must be one of \['buffered', 'write_ahead'\]"):
+        load_toml(write(tmp_path, "[delivery]\ndurability = 'fsync'\n"))
