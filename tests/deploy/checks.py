@@ -36,6 +36,7 @@ TRITON_HEALTH_PATHS: Final = frozenset({"/v2/health/live", "/v2/health/ready"})
 ORCHESTRATOR_HEALTH_PATHS: Final = frozenset({"/healthz"})
 ORCHESTRATOR_CONFIG_PATH: Final = "/etc/pitchside/pitchside.toml"
 LOOPBACK_HOSTS: Final = frozenset({"127.0.0.1", "localhost", "::1"})
+CLUSTER_SCOPED_KINDS: Final = frozenset({"Namespace", "StorageClass"})
 SINK_SCHEMES: Final = ("kinesis://", "sqs://", "s3://", "jsonl:")
 SHARD_COUNT_ENV: Final = "PITCHSIDE_SHARD_COUNT"
 AWS_SECRET_PATTERNS: Final = (
@@ -565,6 +566,26 @@ def state_problems(resources: list[Resource]) -> list[str]:
             problems.append(f"{what} at {path}: under the read-only mount {mount['mountPath']}")
         elif mount["name"] not in claims:
             problems.append(f"{what} at {path}: volume {mount['name']} is not a persistent volume claim template")
+    return problems
+
+
+def storage_problems(resources: list[Resource], *, require_class: bool) -> list[str]:
+    """Each claim template names a StorageClass the overlay ships (``require_class``: EKS 1.30 and later have no
+    default class), which binds WaitForFirstConsumer: an EBS volume lives in one zone, so it must be created
+    where the pod is scheduled."""
+    classes = {r["metadata"]["name"]: r for r in by_kind(resources, "StorageClass")}
+    problems = []
+    for owner in pod_owners(resources):
+        for name, template in owner.claim_templates().items():
+            wanted = template["spec"].get("storageClassName")
+            where = f"{name_of(owner.resource)} claim {name}"
+            if wanted is None:
+                if require_class:
+                    problems.append(f"{where}: no storageClassName, and the cluster may have no default class")
+            elif wanted not in classes:
+                problems.append(f"{where}: StorageClass {wanted} is not in the overlay")
+            elif classes[wanted].get("volumeBindingMode") != "WaitForFirstConsumer":
+                problems.append(f"{where}: StorageClass {wanted} must bind WaitForFirstConsumer")
     return problems
 
 

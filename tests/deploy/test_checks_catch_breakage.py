@@ -285,3 +285,20 @@ def test_metric_names_skip_functions_labels_grouping_and_variables() -> None:
         " > on (pod) group_left b_total offset 5m and bool c:recorded"
     )
     assert observability.metric_names(expr) == {"a_bucket", "b_total", "c:recorded"}
+
+
+def test_a_claim_without_a_class_or_with_one_that_binds_at_once_is_caught(rendered) -> None:
+    resources = copy.deepcopy(rendered["gpu"])
+    checks.one(resources, "StorageClass", "pitchside-journal")["volumeBindingMode"] = "Immediate"
+    assert checks.storage_problems(resources, require_class=True) == [
+        "StatefulSet/orchestrator claim data: StorageClass pitchside-journal must bind WaitForFirstConsumer"
+    ]
+    template = checks.one(resources, "StatefulSet", "orchestrator")["spec"]["volumeClaimTemplates"][0]
+    del template["spec"]["storageClassName"]
+    assert checks.storage_problems(resources, require_class=True) == [
+        "StatefulSet/orchestrator claim data: no storageClassName, and the cluster may have no default class"
+    ]
+    template["spec"]["storageClassName"] = "gp2"
+    assert checks.storage_problems(resources, require_class=True) == [
+        "StatefulSet/orchestrator claim data: StorageClass gp2 is not in the overlay"
+    ]

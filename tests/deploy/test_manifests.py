@@ -27,7 +27,8 @@ def test_overlay_renders_triton_and_the_orchestrators(rendered, overlay) -> None
     resources = rendered[overlay]
     checks.one(resources, "Deployment", "triton")
     checks.one(resources, "StatefulSet", "orchestrator")
-    assert {r["metadata"].get("namespace") for r in resources if r["kind"] != "Namespace"} == {"pitchside"}
+    namespaced = [r for r in resources if r["kind"] not in checks.CLUSTER_SCOPED_KINDS]
+    assert {r["metadata"].get("namespace") for r in namespaced} == {"pitchside"}
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

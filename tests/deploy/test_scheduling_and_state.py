@@ -55,3 +55,15 @@ def test_the_volume_is_a_claim_template_kept_when_scaled_down(rendered, overlay)
         "whenScaled": "Retain",
     }
     assert template["metadata"]["name"] not in {v["name"] for v in checks.PodOwner(statefulset).spec["volumes"]}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_claims_use_a_zone_aware_storage_class_and_production_names_one(rendered, overlay) -> None:
+    assert checks.storage_problems(rendered[overlay], require_class=overlay == "gpu") == []
+
+
+def test_production_journal_volumes_are_encrypted_gp3_that_can_grow(rendered) -> None:
+    storage = checks.one(rendered["gpu"], "StorageClass", "pitchside-journal")
+    assert storage["provisioner"] == "ebs.csi.aws.com"
+    assert storage["parameters"] == {"type": "gp3", "encrypted": "true"}
+    assert storage["allowVolumeExpansion"] is True
