@@ -22,6 +22,7 @@ from prometheus_client import CollectorRegistry
 from orchestrator.sinks.errors import JournalCorruptError
 from orchestrator.sinks.fanout import SinkFanout, journal_directory
 from orchestrator.sinks.journal import SEGMENT_SUFFIX, Journal
+from orchestrator.sinks.private_file import open_private
 from orchestrator.sinks.record import decode_record, record_to_json
 from orchestrator.sinks.settings import DeliverySettings
 from orchestrator.sinks.uri import parse_sink_uri
@@ -152,7 +153,7 @@ def _drained_line(sink: str, record: dict[str, object]) -> bytes:
 
 
 def _append_fsynced(path: Path, lines: list[bytes]) -> None:
-    with path.open("ab") as file:
+    with open_private(path) as file:  # the events are as private here as in the journal
         file.writelines(lines)
         file.flush()
         os.fsync(file.fileno())

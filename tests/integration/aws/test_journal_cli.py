@@ -135,6 +135,7 @@ def test_drain_moves_every_journal_to_a_file_including_one_no_configured_sink_ow
 
     assert result.exit_code == 0, result.output
     assert result.stdout == f"drained {EVENTS + 10} event(s) to {out}\n"
+    assert out.stat().st_mode & 0o777 == 0o600
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     ours = [line["event_id"] for line in lines if line["sink"] == f"kinesis://{stream}"]
     assert ours == [r.event_id for r in records]
