@@ -14,7 +14,7 @@ import json
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry
@@ -114,15 +114,7 @@ async def replay(sinks: Sequence[str], settings: DeliverySettings, timeout_s: fl
 
     Raises :class:`~orchestrator.sinks.errors.SinkConfigError` for a bad sink URI or a feed that does not exist.
     """
-    bounded = DeliverySettings(
-        buffer_records=settings.buffer_records,
-        journal_dir=settings.journal_dir,
-        dead_letter_path=settings.dead_letter_path,
-        flush_timeout_s=timeout_s,
-        segment_records=settings.segment_records,
-        journal_sync_interval_s=settings.journal_sync_interval_s,
-        retry=settings.retry,
-    )
+    bounded = replace(settings, flush_timeout_s=timeout_s)
     # A restarted fan-out replays its journals before anything else; closing it at once waits (up to the flush
     # timeout) for exactly that replay and leaves whatever the feed did not take in the journal.
     async with SinkFanout.from_uris(sinks, bounded, registry=CollectorRegistry()):
