@@ -2,12 +2,14 @@
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Final, Protocol
+from typing import Final
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
+from orchestrator.sources.hls import HlsReader, is_hls
+from orchestrator.sources.reader import FrameDecodeError, FrameReader, FrameTiming, SourceError, TimedFrameReader
 from orchestrator.sources.spec import SourceKind, SourceSpec, synthetic_params
 from orchestrator.vision.decode_limits import DecodeLimitError, check_size, decode_image_file
 
@@ -16,25 +18,17 @@ NETWORK_OPEN_TIMEOUT_MS: Final = 5_000
 NETWORK_READ_TIMEOUT_MS: Final = 5_000
 """A network stream that delivers no frame for this long counts as stalled and is reconnected."""
 DEFAULT_STILLS_FPS: Final = 10.0
-
-
-class SourceError(Exception):
-    """The source cannot be opened or read; the message says which and why."""
-
-
-class FrameDecodeError(Exception):
-    """One frame could not be decoded; the source itself goes on."""
-
-
-class FrameReader(Protocol):
-    @property
-    def fps(self) -> float | None:
-        """Native frame rate when the source declares one."""
-
-    def read(self) -> npt.NDArray[np.uint8] | None:
-        """The next (H, W, 3) uint8 BGR frame, None at the end (or, for a live source, on a stall)."""
-
-    def close(self) -> None: ...
+__all__ = [
+    "FrameDecodeError",
+    "FrameReader",
+    "FrameTiming",
+    "ImageDirectoryReader",
+    "SourceError",
+    "SyntheticReader",
+    "TimedFrameReader",
+    "VideoReader",
+    "open_reader",
+]
 
 
 def open_reader(spec: SourceSpec) -> FrameReader:
@@ -43,17 +37,29 @@ def open_reader(spec: SourceSpec) -> FrameReader:
         return ImageDirectoryReader(Path(spec.uri))
     if spec.kind is SourceKind.SYNTHETIC:
         return SyntheticReader.from_uri(spec.uri)
+    if spec.kind is SourceKind.NETWORK and is_hls(spec.uri):
+        return HlsReader(spec.uri)
     return VideoReader.open(spec)
 
 
 class VideoReader:
-    """OpenCV/FFmpeg VideoCapture over a file or a network URL."""
+    """OpenCV/FFmpeg VideoCapture over a file or a network URL.
 
-    def __init__(self, capture: cv2.VideoCapture, uri: str) -> None:
+    A source that declares its length (a file, also when served over HTTP) has an end: reaching it is
+    ``finished``, and its frame index is a position that survives a reconnect. A live stream (RTSP...) declares
+    none: every None from ``read`` is a stall to reconnect from, and a reopened stream counts afresh.
+    """
+
+    def __init__(self, capture: cv2.VideoCapture, uri: str, *, live: bool = False) -> None:
         self._capture = capture
         self._uri = uri
         fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
         self._fps = fps if 0.0 < fps < 1000.0 else None
+        self._length = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        self._live = live and self._length <= 0
+        self._index = 0
+        self._timing: FrameTiming | None = None
+        self._finished = False
 
     @classmethod
     def open(cls, spec: SourceSpec) -> "VideoReader":
@@ -80,16 +86,30 @@ class VideoReader:
         except DecodeLimitError as exc:
             capture.release()
             raise SourceError(str(exc)) from exc
-        return cls(capture, spec.uri)
+        return cls(capture, spec.uri, live=spec.kind is SourceKind.NETWORK)
 
     @property
     def fps(self) -> float | None:
         return self._fps
 
+    @property
+    def finished(self) -> bool:
+        return self._finished
+
+    @property
+    def timing(self) -> FrameTiming | None:
+        return self._timing
+
     def read(self) -> npt.NDArray[np.uint8] | None:
         ok, frame = self._capture.read()
         if not ok or frame is None:
+            # A declared length ends where it says (a stall part-way is not the end); a live stream never ends.
+            remaining = self._length - self._index
+            self._finished = not self._live and (self._length <= 0 or remaining <= _length_slack(self._length))
             return None
+        media_ts_s = float(self._capture.get(cv2.CAP_PROP_POS_MSEC)) / 1e3
+        self._timing = FrameTiming(media_ts_s, None if self._live else (self._index,), None)
+        self._index += 1
         height, width = frame.shape[:2]
         try:
             check_size(width, height, "frame")  # a stream may change resolution after it was opened
@@ -159,6 +179,11 @@ class SyntheticReader:
 
     def close(self) -> None:
         self._remaining = 0
+
+
+def _length_slack(length: int) -> int:
+    """Frames a declared length may be off by (containers estimate it from duration x fps)."""
+    return max(2, length // 100)
 
 
 def _as_bgr(decoded: npt.NDArray[np.generic]) -> npt.NDArray[np.uint8]:

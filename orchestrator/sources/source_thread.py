@@ -2,6 +2,12 @@
 
 Decoding never runs on the event loop. Each source gets its own thread (a dedicated executor sized to
 the number of streams), so a slow or stalled camera cannot starve the others.
+
+Live network sources are paced by their own timestamps: a burst (an HLS segment downloaded at once) is handed
+on at the rate it was captured, not dumped into the live buffer where newer frames would supersede it. A
+source that has ended is ENDED, not reconnected; a stalled one is reconnected with a backoff that resets only
+once the source delivers new frames again; after a reconnect, frames at or before the last one emitted (by the
+reader's absolute position) are skipped, never emitted twice.
 """
 
 import asyncio
@@ -16,12 +22,26 @@ from typing import Any, Final
 
 from orchestrator.events.model import StreamState
 from orchestrator.pipeline.items import BufferItem, StatusMarker, UndecodableFrame
-from orchestrator.sources.capture import FrameDecodeError, FrameReader, SourceError
+from orchestrator.sources.capture import FrameDecodeError, FrameReader, FrameTiming, SourceError, TimedFrameReader
 from orchestrator.sources.frame import Frame
 from orchestrator.sources.spec import SourceSpec
 
 log = logging.getLogger(__name__)
 _HANDOFF_POLL_S: Final = 0.2
+MAX_PACING_GAP_S: Final = 1.0
+"""Consecutive frames further apart than this on the media clock (or going back) are a discontinuity: pacing
+starts afresh from that frame instead of waiting out the gap."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Pumped:
+    """How one opening of a source went."""
+
+    stopped: bool
+    """stop() was called or max_frames reached."""
+    ended: bool
+    """The source itself ended (not a stall)."""
+    new_frames: int
 
 
 @dataclass(frozen=True)
@@ -62,6 +82,7 @@ class SourceThread:
         self._max_frames = max_frames
         self._stop = threading.Event()
         self._seq = 0
+        self._last_position: tuple[int, ...] | None = None
 
     def stop(self) -> None:
         self._stop.set()
@@ -82,26 +103,33 @@ class SourceThread:
                     return
                 attempt = self._wait_to_reconnect(attempt, str(exc))
                 continue
-            attempt = 0
             self._status(StreamState.STARTED, f"{self._spec.uri} opened ({self._describe(reader)})")
             try:
-                finished = self._pump(reader)
+                pumped = self._pump(reader)
             finally:
                 reader.close()
-            if finished or not self._spec.is_live:
+            if pumped.new_frames:
+                attempt = 0  # the backoff starts afresh only once the source really delivered again
+            if pumped.stopped or not self._spec.is_live:
                 self._status(StreamState.ENDED, f"{self._seq} frames read")
+                return
+            if pumped.ended:
+                self._status(StreamState.ENDED, f"end of stream after {self._seq} frames")
                 return
             attempt = self._wait_to_reconnect(attempt, "stream stalled or disconnected")
         self._status(StreamState.ENDED, f"stopped after {self._seq} frames")
 
-    def _pump(self, reader: FrameReader) -> bool:
-        """Read until the source ends (False for a live source: it should come back) or we stop (True)."""
+    def _pump(self, reader: FrameReader) -> _Pumped:
+        """Read until the source ends or stalls, or we stop."""
         fps = reader.fps or 0.0
         start_wall, start_mono = time.time(), time.monotonic()
         first_seq = self._seq
+        timed = reader if isinstance(reader, TimedFrameReader) else None
+        pacing: tuple[float, float] | None = None  # (media ts, monotonic) of the frame pacing counts from
+        previous_ts: float | None = None
         while not self._stop.is_set():
             if self._max_frames is not None and self._seq >= self._max_frames:
-                return True
+                return _Pumped(True, False, self._seq - first_seq)
             if self._paced and fps:
                 self._sleep_until(start_mono + (self._seq - first_seq) / fps)
             captured_at, began = time.time(), time.perf_counter()
@@ -112,21 +140,41 @@ class SourceThread:
                 self._hand_off(UndecodableFrame(self._spec.stream_id, self._seq, source_ts, captured_at, str(exc)))
                 self._seq += 1
                 continue
+            decode_s = time.perf_counter() - began
             if image is None:
-                return False
-            frame = Frame(
-                self._spec.stream_id,
-                self._seq,
-                image,
-                source_ts,
-                captured_at,
-                time.perf_counter() - began,
-                time.monotonic(),
-            )
+                return _Pumped(False, timed is not None and timed.finished, self._seq - first_seq)
+            timing = None if timed is None else timed.timing
+            if timing is not None and self._already_emitted(timing):
+                continue
+            if timing is not None and self._spec.is_live:
+                pacing = self._pace(timing.media_ts_s, previous_ts, pacing)
+                previous_ts = timing.media_ts_s
+            if timing is not None and timing.captured_at is not None:
+                captured_at = timing.captured_at  # the source's own capture clock (HLS PROGRAM-DATE-TIME)
+            frame = Frame(self._spec.stream_id, self._seq, image, source_ts, captured_at, decode_s, time.monotonic())
             if not self._hand_off(frame):
-                return True
+                return _Pumped(True, False, self._seq - first_seq)
+            if timing is not None and timing.position is not None:
+                self._last_position = timing.position
             self._seq += 1
-        return True
+        return _Pumped(True, False, self._seq - first_seq)
+
+    def _already_emitted(self, timing: FrameTiming) -> bool:
+        """A frame a reopened source delivers again (at or before the last position emitted)."""
+        last = self._last_position
+        return timing.position is not None and last is not None and timing.position <= last
+
+    def _pace(
+        self, media_ts: float, previous_ts: float | None, anchor: tuple[float, float] | None
+    ) -> tuple[float, float]:
+        """Hold a frame until its media time, counted from ``anchor``; returns the anchor for the next frame.
+
+        A discontinuity (a gap over MAX_PACING_GAP_S, or time going back) starts a new anchor at this frame."""
+        gap = None if previous_ts is None else media_ts - previous_ts
+        if anchor is None or gap is None or not 0.0 <= gap <= MAX_PACING_GAP_S:
+            return media_ts, time.monotonic()
+        self._sleep_until(anchor[1] + (media_ts - anchor[0]))
+        return anchor
 
     def _hand_off(self, item: BufferItem) -> bool:
         """Put ``item`` into the stream's buffer on the event loop; blocks while a BLOCK buffer is full."""

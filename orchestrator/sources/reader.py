@@ -1,0 +1,53 @@
+"""What a frame reader is: the protocol every source implements, the optional timing it may report, its errors."""
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+
+class SourceError(Exception):
+    """The source cannot be opened or read; the message says which and why."""
+
+
+class FrameDecodeError(Exception):
+    """One frame could not be decoded; the source itself goes on."""
+
+
+@dataclass(frozen=True, slots=True)
+class FrameTiming:
+    """Where the last frame read sits in its source, as far as the source says."""
+
+    media_ts_s: float
+    """Its time on the source's media clock, seconds (only differences matter: pacing)."""
+    position: tuple[int, ...] | None
+    """Its absolute place in the source, comparable across reopenings of the same source (a file's frame index, an
+    HLS media sequence number and index); None when a reopened source starts a new, unrelated count (RTSP)."""
+    captured_at: float | None
+    """Unix time the source's own clock says it was captured (HLS EXT-X-PROGRAM-DATE-TIME); None if unstated."""
+
+
+class FrameReader(Protocol):
+    @property
+    def fps(self) -> float | None:
+        """Native frame rate when the source declares one."""
+
+    def read(self) -> npt.NDArray[np.uint8] | None:
+        """The next (H, W, 3) uint8 BGR frame, None at the end (or, for a live source, on a stall)."""
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class TimedFrameReader(FrameReader, Protocol):
+    """A reader that also says whether a None from ``read`` was the end, and where each frame sits."""
+
+    @property
+    def finished(self) -> bool:
+        """After ``read`` returned None: True when the source has ended (end of file, HLS ENDLIST), False when a
+        live source stalled or dropped and should be reconnected."""
+
+    @property
+    def timing(self) -> FrameTiming | None:
+        """Timing of the frame ``read`` returned last (None before the first, or when the source has none)."""
