@@ -9,7 +9,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -19,11 +19,21 @@ from orchestrator.bench.stages import Stage
 from orchestrator.contract import DETECTOR_INPUT
 from orchestrator.repository.parameters import string_parameters
 from orchestrator.triton.wire import WireFormat
-from orchestrator.vision.onnx_detector import OnnxDetector
+from orchestrator.vision.onnx_detector import Batch, OnnxDetector
 from orchestrator.vision.preprocess import preprocess
 
 BACKEND: Final = "onnxruntime"
 """The only direct backend the CPU profile ships; torch/TensorRT need a model the repository does not hold."""
+
+
+class FrameDetector(Protocol):
+    """The served detector graph run in this process (OnnxDetector), or the stand-in that replays it."""
+
+    def run(self, images: npt.NDArray[np.uint8], letterboxes: npt.NDArray[np.float32]) -> Batch: ...
+
+    def detect(
+        self, images: npt.NDArray[np.uint8], letterboxes: npt.NDArray[np.float32]
+    ) -> list[npt.NDArray[np.float32]]: ...
 
 
 class DirectUnavailableError(RuntimeError):
@@ -72,7 +82,7 @@ class DirectPipeline:
 
     stages: tuple[Stage, ...]
     tensors: StageTensors
-    detector: OnnxDetector
+    detector: FrameDetector
     input_size: int
     wire: WireFormat
 
@@ -107,7 +117,7 @@ def load_detector(settings: DirectSettings) -> OnnxDetector:
 
 
 def build_pipeline(
-    stages: tuple[Stage, ...], tensors: StageTensors, detector: OnnxDetector, settings: DirectSettings,
+    stages: tuple[Stage, ...], tensors: StageTensors, detector: FrameDetector, settings: DirectSettings,
     wire: WireFormat,
 ) -> DirectPipeline:  # fmt: skip
     if Stage.DETECTOR not in stages:

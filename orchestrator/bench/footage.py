@@ -36,11 +36,14 @@ class Footage:
         return float(np.mean([data.size for data in self.jpeg]))
 
 
-def load_footage(path: Path, count: int) -> Footage:
-    """The first ``count`` frames of the video (or image) at ``path``, each also JPEG-encoded."""
+def load_footage(path: Path, count: int, size: tuple[int, int] | None = None) -> Footage:
+    """The first ``count`` frames of the video (or image) at ``path``, each also JPEG-encoded; ``size``
+    (width, height) resizes them, e.g. to measure what a 1080p camera costs with smaller footage."""
     if count < 1:
         raise FootageError(f"need at least one frame, asked for {count}")
     raw = tuple(_read_frames(path, count))
+    if size is not None:
+        raw = tuple(np.ascontiguousarray(cv2.resize(f, size, interpolation=cv2.INTER_LINEAR)) for f in raw)
     if not raw:
         raise FootageError(f"no frame could be decoded from {path.name}")
     return Footage(path.name, raw, tuple(encode_jpeg(frame) for frame in raw))

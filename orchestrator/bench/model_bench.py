@@ -2,14 +2,21 @@
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable
+import tempfile
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+import numpy as np
+from tritonclient.utils import triton_to_np_dtype
 
 from orchestrator.bench.direct import (
     DirectPipeline,
     DirectSettings,
     DirectUnavailableError,
+    FrameDetector,
     build_pipeline,
     load_detector,
 )
@@ -22,7 +29,10 @@ from orchestrator.bench.payloads import Payloads, build_payloads
 from orchestrator.bench.settings import LoadMode, ModelBenchConfig
 from orchestrator.bench.stage_tensors import StageTensors, compute_stage_tensors
 from orchestrator.bench.stages import Stage
+from orchestrator.bench.standin.replay import RecordedOutputs, ReplayDetector, record_outputs
+from orchestrator.bench.standin.repository import render_standin_repository
 from orchestrator.bench.target import Target, describe_target
+from orchestrator.contract import DETECTOR_MODEL
 from orchestrator.triton.endpoint import triton_endpoint
 from orchestrator.triton.errors import TritonError
 from orchestrator.triton.wire import WireFormat
@@ -49,8 +59,16 @@ class Direct:
     """The direct baseline's ingredients, or why there is none."""
 
     settings: DirectSettings | None
-    detector: OnnxDetector | None
+    detector: FrameDetector | None
     unavailable: str | None
+
+
+@dataclass(frozen=True)
+class DetectorBytes:
+    """What one frame costs at the detector's boundary, from its config: in (images + LETTERBOX) and out."""
+
+    into: int
+    out: int
 
 
 @dataclass(frozen=True)
@@ -64,21 +82,69 @@ class ModelBenchResult:
     footage: Footage
     direct: Direct
     runs: tuple[WireRun, ...]
+    detector_bytes: DetectorBytes
+    standin: bool
 
 
 async def run_model_bench(config: ModelBenchConfig, progress: Progress) -> ModelBenchResult:
     """Start (or reach) the server, measure every wire format and level, and return what was measured."""
     started_at, machine = dt.datetime.now(dt.UTC), describe_machine()
-    async with triton_endpoint(config.triton_url, config.model_repository) as url:
+    footage = await asyncio.to_thread(load_footage, config.footage, config.frames, config.frame_size)
+    async with (
+        _served_repository(config, footage, progress) as (repository, recorded),
+        triton_endpoint(config.triton_url, repository) as url,
+    ):
         progress(f"Triton at {url}")
         async with GenericTritonClient.connect(url, config.request_timeout_s) as client:
-            version, target = await client.server_version(), await describe_target(client, config.model)
-            footage = await asyncio.to_thread(load_footage, config.footage, config.frames)
-            direct = await _prepare_direct(client, config, target)
-            tensors = await asyncio.to_thread(_stage_tensors, footage, target, direct)
-            runs = tuple([await _wire_run(client, config, target, tensors, direct, w, progress)
-                          for w in config.wire_formats])  # fmt: skip
-    return ModelBenchResult(config, started_at, machine, load_average(), version, target, footage, direct, runs)
+            measured = await _measure(client, config, footage, recorded, progress)
+    return ModelBenchResult(config, started_at, machine, load_average(), *measured, recorded is not None)
+
+
+async def _measure(
+    client: GenericTritonClient, config: ModelBenchConfig, footage: Footage, recorded: RecordedOutputs | None,
+    progress: Progress,
+) -> tuple[str, Target, Footage, Direct, tuple[WireRun, ...], DetectorBytes]:  # fmt: skip
+    version, target = await client.server_version(), await describe_target(client, config.target_model)
+    direct = await _prepare_direct(client, config, target, recorded)
+    tensors = await asyncio.to_thread(_stage_tensors, footage, direct)
+    detector_bytes = detector_io_bytes(await client.model_config(DETECTOR_MODEL))
+    runs = tuple([await _wire_run(client, config, target, tensors, direct, w, progress)
+                  for w in config.wire_formats])  # fmt: skip
+    return version, target, footage, direct, runs, detector_bytes
+
+
+@asynccontextmanager
+async def _served_repository(
+    config: ModelBenchConfig, footage: Footage, progress: Progress
+) -> AsyncIterator[tuple[Path, RecordedOutputs | None]]:
+    """The repository to serve: the configured one, or a temporary copy with the stand-in detector."""
+    if not config.standin_detector:
+        yield config.model_repository, None
+        return
+    progress("recording the real detector's outputs for the stand-in ...")
+    recorded = await asyncio.to_thread(_record, config.model_repository, footage)
+    with tempfile.TemporaryDirectory(prefix="pitchside-standin-") as scratch:
+        repository = Path(scratch) / "model_repository"
+        await asyncio.to_thread(render_standin_repository, config.model_repository, recorded, repository)
+        yield repository, recorded
+
+
+def _record(repository: Path, footage: Footage) -> RecordedOutputs:
+    detector = OnnxDetector.load(repository / DETECTOR_MODEL / "1" / "model.onnx")
+    tensors = compute_stage_tensors(footage, detector.input_size)
+    return record_outputs(detector, tensors.letterboxed, tensors.letterboxes)
+
+
+def detector_io_bytes(config: dict[str, Any]) -> DetectorBytes:
+    """Bytes per frame of the detector's inputs and outputs, from its (JSON) model config."""
+
+    def size(specs: list[dict[str, Any]]) -> int:
+        return sum(
+            int(np.prod([int(d) for d in spec["dims"]])) * np.dtype(triton_to_np_dtype(spec["data_type"][5:])).itemsize
+            for spec in specs
+        )
+
+    return DetectorBytes(size(config.get("input", [])), size(config.get("output", [])))
 
 
 async def _wire_run(
@@ -112,13 +178,17 @@ def _direct_batch(config: ModelBenchConfig, level: float, target: Target) -> int
     return max(1, min(int(level), target.max_batch_size or 1))
 
 
-async def _prepare_direct(client: GenericTritonClient, config: ModelBenchConfig, target: Target) -> Direct:
+async def _prepare_direct(
+    client: GenericTritonClient, config: ModelBenchConfig, target: Target, recorded: RecordedOutputs | None
+) -> Direct:
     if not config.direct:
         return Direct(None, None, "disabled (--no-direct)")
     try:
         configs = {stage: await client.model_config(stage.value) for stage in Stage}
         settings = DirectSettings.from_configs(configs, config.model_repository)
-        detector = await asyncio.to_thread(load_detector, settings)
+        detector: FrameDetector = (
+            ReplayDetector(recorded) if recorded is not None else await asyncio.to_thread(load_detector, settings)
+        )
     except (TritonError, DirectUnavailableError, KeyError, ValueError) as exc:
         return Direct(None, None, f"no direct baseline: {exc}")
     if not target.stages:
@@ -126,7 +196,7 @@ async def _prepare_direct(client: GenericTritonClient, config: ModelBenchConfig,
     return Direct(settings, detector, None)
 
 
-def _stage_tensors(footage: Footage, target: Target, direct: Direct) -> StageTensors:
+def _stage_tensors(footage: Footage, direct: Direct) -> StageTensors:
     if direct.settings is None:
         return StageTensors(footage, (), ())
     return compute_stage_tensors(footage, direct.settings.input_size)

@@ -5,7 +5,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Final
 
-from orchestrator.contract import ENSEMBLE_MODEL
 from orchestrator.paths import DEFAULT_MODEL_REPOSITORY, MEDIA_DIR
 from orchestrator.triton.wire import WireFormat
 
@@ -79,8 +78,9 @@ class ModelBenchConfig:
 
     load: LoadSettings
     windows: WindowSettings = field(default_factory=WindowSettings)
-    model: str = ENSEMBLE_MODEL
-    wire_formats: tuple[WireFormat, ...] = (WireFormat.RAW,)
+    model: str | None = None
+    """None: the wire formats' own model (the detector for letterboxed frames, the ensemble otherwise)."""
+    wire_formats: tuple[WireFormat, ...] = (WireFormat.LETTERBOX,)
     triton_url: str | None = None
     """None starts an embedded server on ``model_repository``."""
     model_repository: Path = DEFAULT_MODEL_REPOSITORY
@@ -89,3 +89,18 @@ class ModelBenchConfig:
     request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S
     direct: bool = True
     """Measure the direct baseline next to every level."""
+    frame_size: tuple[int, int] | None = None
+    """(width, height) the footage is resized to; None keeps its own."""
+    standin_detector: bool = False
+    """Serve a zero-cost stand-in that replays the real detector's recorded outputs (embedded server only)."""
+
+    def __post_init__(self) -> None:
+        if self.standin_detector and self.triton_url:
+            raise ValueError("--standin-detector renders its own repository: it needs the embedded server, not a URL")
+        if self.model is None and len({wire.model for wire in self.wire_formats}) > 1:
+            raise ValueError("letterbox frames go to the detector, raw and JPEG to the ensemble: bench them apart")
+
+    @property
+    def target_model(self) -> str:
+        """The model named, or the one the wire formats talk to."""
+        return self.model or self.wire_formats[0].model

@@ -77,10 +77,19 @@ def _model_lines(section: Json) -> list[str]:
         "direct baseline: " + (direct["unavailable"] or
                                f"{direct['backend']}, {direct.get('model_file')}, intra_op_threads "
                                f"{direct.get('intra_op_threads')} (0 = all cores), same frames and batch"),
+        *_detector_lines(section["detector"], config["footage"]),
     ]  # fmt: skip
     for run in section["runs"]:
         lines += ["", *_run_lines(run)]
     return lines
+
+
+def _detector_lines(detector: Json, footage: Json) -> list[str]:
+    lines = [f"detector: {detector['description']}", (
+        f"bytes per frame: {footage['width']}x{footage['height']} source; detector in "
+        f"{detector['bytes_in_per_frame'] / 1e6:.3f} MB, out {detector['bytes_out_per_frame'] / 1e3:.1f} KB")]
+    standin = "*** STAND-IN DETECTOR: no figure below includes detection ***"
+    return [*lines, standin] if detector["standin"] else lines
 
 
 def _run_lines(run: Json) -> list[str]:

@@ -41,7 +41,6 @@ from orchestrator.bench.settings import (
 )
 from orchestrator.bench.table import render_report
 from orchestrator.cli.options import ModelRepositoryOption, TritonUrlOption
-from orchestrator.contract import ENSEMBLE_MODEL
 from orchestrator.paths import DEFAULT_MODEL_REPOSITORY
 from orchestrator.triton.errors import TritonError
 from orchestrator.triton.wire import WireFormat
@@ -49,13 +48,16 @@ from orchestrator.triton.wire import WireFormat
 app = typer.Typer(help="Benchmark latency and throughput (perf_analyzer-style, with a direct baseline).",
                   no_args_is_help=True)  # fmt: skip
 
-_WIRES = {"raw": (WireFormat.RAW,), "jpeg": (WireFormat.JPEG,), "both": (WireFormat.RAW, WireFormat.JPEG)}
+_WIRES = {"letterbox": (WireFormat.LETTERBOX,), "raw": (WireFormat.RAW,), "jpeg": (WireFormat.JPEG,),
+          "both": (WireFormat.RAW, WireFormat.JPEG)}  # fmt: skip
 _DEFAULT_WINDOWS = WindowSettings()
 
 
 @app.command("model")
 def model(
-    model_name: Annotated[str, typer.Option("--model", help="Model or ensemble to benchmark.")] = ENSEMBLE_MODEL,
+    model_name: Annotated[str | None, typer.Option("--model", help=(
+        "Model or ensemble to benchmark (default: the wire's own: detector for letterbox, detection otherwise)."))]
+        = None,
     concurrency: Annotated[str | None, typer.Option(
         help="Comma-separated concurrency levels (default 1,2,4,8; with --quick 1,2).")] = None,
     request_rate: Annotated[str | None, typer.Option(
@@ -64,7 +66,14 @@ def model(
     max_inflight: Annotated[int, typer.Option(
         help="Request-rate mode: requests due beyond this many outstanding are skipped and counted.")]
         = DEFAULT_MAX_INFLIGHT,
-    wire: Annotated[str, typer.Option(help="Frames as IMAGE_RAW (raw), IMAGE_BYTES (jpeg) or both runs.")] = "raw",
+    wire: Annotated[str, typer.Option(help=(
+        "letterbox: S x S frames + LETTERBOX to the detector (the orchestrator's default); raw: IMAGE_RAW, jpeg: "
+        "IMAGE_BYTES to the ensemble; both: raw and jpeg runs."))] = "letterbox",
+    frame_size: Annotated[str | None, typer.Option(
+        help="Resize the footage to WIDTHxHEIGHT first, e.g. 1920x1080 for what a 1080p camera costs.")] = None,
+    standin_detector: Annotated[bool, typer.Option(
+        "--standin-detector", help="Serve a zero-cost stand-in replaying the detector's recorded outputs: the "
+        "ceiling of everything but the detector (embedded server only; labelled in the report).")] = False,
     quick: Annotated[bool, typer.Option(
         "--quick", help="CI smoke run: short windows, levels 1,2. The figures are not for reading.")] = False,
     warmup_s: Annotated[float | None, typer.Option(
@@ -93,11 +102,11 @@ def model(
         load = _load(concurrency, request_rate, arrival, max_inflight, quick)
         windows = _windows(quick, warmup_s, window_s, max_windows, stable_windows, stability_pct)
         wires = _wire_formats(wire)
+        config = ModelBenchConfig(load, windows, model_name, wires, triton_url, model_repository, footage, frames,
+                                  timeout_s, direct, _frame_size(frame_size), standin_detector)  # fmt: skip
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from exc
-    config = ModelBenchConfig(load, windows, model_name, wires, triton_url, model_repository, footage, frames,
-                              timeout_s, direct)  # fmt: skip
     report = _run(config)
     typer.echo(render_report(report))
     _write_outputs(report, json_path, plot_dir)
@@ -185,6 +194,15 @@ def _wire_formats(wire: str) -> tuple[WireFormat, ...]:
     if wire not in _WIRES:
         raise ValueError(f"--wire must be one of {', '.join(_WIRES)}, got {wire!r}")
     return _WIRES[wire]
+
+
+def _frame_size(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    width, _, height = text.lower().partition("x")
+    if not (width.isdigit() and height.isdigit() and int(width) > 0 and int(height) > 0):
+        raise ValueError(f"--frame-size must be WIDTHxHEIGHT, e.g. 1920x1080, got {text!r}")
+    return int(width), int(height)
 
 
 def _numbers(text: str) -> tuple[float, ...]:

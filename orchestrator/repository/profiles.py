@@ -111,7 +111,7 @@ def tensorrt_detector_config(
         gpu.cc_model_filenames[capability] = plan_filename(capability)
     del gpu.instance_group[:]
     gpu.instance_group.add(count=settings.detector_instances, kind=pb.ModelInstanceGroup.KIND_GPU)
-    _tune_batching(gpu.dynamic_batching, settings)
+    gpu_batching(gpu.dynamic_batching, settings)
     if settings.cuda_graphs:
         gpu.optimization.cuda.graphs = True
         for batch in settings.preferred_batches:
@@ -138,7 +138,8 @@ def live_queue_policy(batching: pb.ModelDynamicBatching) -> None:
     batching.default_queue_policy.allow_timeout_override = True
 
 
-def _tune_batching(batching: pb.ModelDynamicBatching, settings: GpuSettings) -> None:
+def gpu_batching(batching: pb.ModelDynamicBatching, settings: GpuSettings) -> None:
+    """Preferred batch sizes, a short queue delay and the live queue policy."""
     del batching.preferred_batch_size[:]
     batching.preferred_batch_size.extend(settings.preferred_batches)
     batching.max_queue_delay_microseconds = settings.max_queue_delay_us

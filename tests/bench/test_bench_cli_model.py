@@ -34,10 +34,14 @@ def _check_level_accounting(level: dict[str, Any]) -> None:
 
 
 def test_quick_sweep_against_a_running_server(tmp_path: Path, bench_triton_url: str) -> None:
-    report = _bench(tmp_path, "--triton-url", bench_triton_url)
+    report = _bench(tmp_path, "--triton-url", bench_triton_url, "--wire", "raw")
     section = report["model"]
     assert section["configuration"]["server"] == "external" and section["configuration"]["levels"] == [1, 2]
-    assert section["target"]["composing_models"] == ["preprocess", "detector", "postprocess"]
+    assert section["target"]["composing_models"] == ["preprocess", "detector"]
+    assert section["detector"] == {
+        "standin": False, "description": "the served detector",
+        "bytes_in_per_frame": 416 * 416 * 3 + 5 * 4, "bytes_out_per_frame": 300 * 6 * 4 + 4,
+    }  # fmt: skip
     (run,) = section["runs"]
     assert run["inputs"] == ["IMAGE_RAW"] and run["bytes_per_request"] == 576 * 768 * 3
     assert [lv["concurrency"] for lv in run["levels"]] == [1, 2]
@@ -60,15 +64,37 @@ def test_request_rate_with_both_wire_formats(tmp_path: Path, bench_triton_url: s
         _check_level_accounting(level)
 
 
-def test_a_single_composing_model_gets_real_stage_tensors(tmp_path: Path, bench_triton_url: str) -> None:
-    report = _bench(tmp_path, "--triton-url", bench_triton_url, "--model", "postprocess", "--concurrency", "1")
+def test_the_letterbox_wire_goes_straight_to_the_detector(tmp_path: Path, bench_triton_url: str) -> None:
+    report = _bench(tmp_path, "--triton-url", bench_triton_url, "--concurrency", "1", "--frame-size", "1920x1080")
     section = report["model"]
-    assert section["target"]["stages"] == ["postprocess"]
+    assert section["configuration"]["model"] == "detector" and section["target"]["stages"] == ["detector"]
+    assert (section["configuration"]["footage"]["width"], section["configuration"]["footage"]["height"]) == (1920, 1080)
     (run,) = section["runs"]
-    assert run["inputs"] == ["output0", "LETTERBOX"]
+    assert run["wire_format"] == "letterbox" and run["inputs"] == ["images", "LETTERBOX"]
+    assert run["bytes_per_request"] == 416 * 416 * 3 + 5 * 4  # whatever the camera's resolution
     (level,) = run["levels"]
     _check_level_accounting(level)
-    assert list(level["direct"]["stage_ms_per_batch"]) == ["postprocess"]
+    assert list(level["direct"]["stage_ms_per_batch"]) == ["detector"]
+
+
+def test_the_standin_detector_measures_the_ceiling_and_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "report.json"
+    result = runner.invoke(app, ["bench", "model", "--quick", "--standin-detector", "--concurrency", "4",
+                                 "--frames", "4", "--json", str(path)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "STAND-IN DETECTOR" in result.output
+    report = json.loads(path.read_text())
+    assert schema_problems(report) == []
+    section = report["model"]
+    assert section["detector"]["standin"] is True and "stand-in" in section["detector"]["description"]
+    (level,) = section["runs"][0]["levels"]
+    _check_level_accounting(level)
+    assert section["runs"][0]["summary"]["targets"]["throughput_ratio_met"] is None  # no real detector to compare
+
+
+def test_the_standin_refuses_an_external_server(bench_triton_url: str) -> None:
+    result = runner.invoke(app, ["bench", "model", "--quick", "--standin-detector", "--triton-url", bench_triton_url])
+    assert result.exit_code == 2 and "embedded server" in result.output
 
 
 def test_an_unknown_model_fails_with_a_message(bench_triton_url: str) -> None:
@@ -86,13 +112,13 @@ def test_compare_two_real_reports(tmp_path: Path, bench_triton_url: str) -> None
     result = runner.invoke(app, ["bench", "compare", str(tmp_path / "a.json"), str(tmp_path / "b.json")])
     assert result.exit_code == 0, result.output
     rows = [line.split() for line in result.output.splitlines()]
-    fps_row = next(row for row in rows if row[:3] == ["raw", "c=1", "fps"])
+    fps_row = next(row for row in rows if row[:3] == ["letterbox", "c=1", "fps"])
     assert fps_row[-2:] == ["+100.0", "%"]
 
 
 def test_defaults_start_an_embedded_server(tmp_path: Path) -> None:
     report = _bench(tmp_path, "--concurrency", "1")
     assert report["model"]["configuration"]["server"] == "embedded"
-    assert report["model"]["configuration"]["model"] == "detection"
+    assert report["model"]["configuration"]["model"] == "detector"
     assert report["model"]["configuration"]["footage"]["name"] == "vtest.avi"
     _check_level_accounting(report["model"]["runs"][0]["levels"][0])

@@ -24,7 +24,7 @@ async def _level(  # type: ignore[no-untyped-def]
 ):
     async with GenericTritonClient.connect(url, 30.0) as client:
         target = await describe_target(client, "detection")
-        tensors = compute_stage_tensors(load_footage(MEDIA_DIR / "vtest.avi", 4), 416, None)
+        tensors = compute_stage_tensors(load_footage(MEDIA_DIR / "vtest.avi", 4), 416)
         requests = build_payloads(target.config, tensors, wire).requests
         plan = await _plan(client, tensors, wire) if direct else None
 
@@ -44,7 +44,7 @@ async def _plan(client: GenericTritonClient, tensors, wire: WireFormat) -> Direc
 async def test_server_counters_count_exactly_the_requests_sent(bench_triton_url: str) -> None:
     level, _ = await _level(bench_triton_url, LoadMode.CONCURRENCY, 3)
     assert level.failed == 0 and level.sent == level.completed > 0
-    for name in ("detection", "preprocess", "detector", "postprocess"):
+    for name in ("detection", "preprocess", "detector"):
         totals = level.totals[name]
         assert totals.count("success") == level.sent, name
         assert totals.inferences == level.sent, name  # one frame per request

@@ -1,4 +1,8 @@
-"""The ensemble's detections equal an independent in-process reference, frame by frame."""
+"""Every wire's detections equal an independent in-process reference on the researcher's source graph.
+
+Encoded and raw frames go through the ensemble (Python preprocess -> served graph); letterboxed frames go straight
+to the detector. The reference decodes, letterboxes, runs the *source* ONNX and does its own NMS with OpenCV.
+"""
 
 from pathlib import Path
 
@@ -6,9 +10,11 @@ import cv2
 import numpy as np
 import pytest
 
+from orchestrator.contract import DETECTOR_MODEL
 from orchestrator.paths import DEFAULT_MODEL_REPOSITORY
 from orchestrator.triton.client import DetectionClient
 from orchestrator.vision.coco import PERSON
+from orchestrator.vision.letterbox import letterbox
 from tests.media import STILLS, VIDEOS, sampled_frames
 from tests.reference_detector import ReferenceDetector
 
@@ -18,7 +24,7 @@ FRAMES_PER_VIDEO = 6
 
 @pytest.fixture(scope="module")
 def reference() -> ReferenceDetector:
-    return ReferenceDetector(DEFAULT_MODEL_REPOSITORY / "detector" / "1" / "model.onnx")
+    return ReferenceDetector(DEFAULT_MODEL_REPOSITORY / "detector" / "source.onnx")
 
 
 def assert_same_detections(got: np.ndarray, want: np.ndarray, what: str) -> None:
@@ -37,27 +43,35 @@ def test_media_is_there() -> None:
     assert {p.name for p in VIDEOS} >= {"vtest.avi", "sports2d_demo.mp4"}
 
 
+async def detect_letterboxed(client: DetectionClient, frame: np.ndarray) -> np.ndarray:
+    boxed, plan = letterbox(frame, await client.input_size())
+    return rows(await client.detect_letterboxed(boxed, plan))
+
+
 @pytest.mark.parametrize("image", STILLS, ids=lambda p: p.name)
-async def test_still_encoded_and_raw_match_reference(grpc_url: str, reference: ReferenceDetector, image: Path) -> None:
+async def test_still_matches_reference_on_every_wire(grpc_url: str, reference: ReferenceDetector, image: Path) -> None:
     frame = cv2.imread(str(image), cv2.IMREAD_COLOR)
     want = reference(frame)
     assert len(want) > 0, f"reference finds nothing in {image.name}: the comparison would be empty"
-    async with DetectionClient.connect(grpc_url) as client:
-        encoded = await client.detect_encoded(image.read_bytes())
-        raw = await client.detect_raw(frame)
+    async with DetectionClient.connect(grpc_url) as ensemble, DetectionClient.connect(grpc_url, DETECTOR_MODEL) as det:
+        encoded = await ensemble.detect_encoded(image.read_bytes())
+        raw = await ensemble.detect_raw(frame)
+        boxed = await detect_letterboxed(det, frame)
     assert_same_detections(rows(encoded), want, f"{image.name} (encoded)")
     assert_same_detections(rows(raw), want, f"{image.name} (raw)")
+    assert_same_detections(boxed, want, f"{image.name} (letterboxed)")
 
 
 @pytest.mark.parametrize("video", VIDEOS, ids=lambda p: p.name)
 async def test_video_frames_match_reference(grpc_url: str, reference: ReferenceDetector, video: Path) -> None:
     frames = sampled_frames(video, FRAMES_PER_VIDEO)
     total = 0
-    async with DetectionClient.connect(grpc_url) as client:
+    async with DetectionClient.connect(grpc_url) as ensemble, DetectionClient.connect(grpc_url, DETECTOR_MODEL) as det:
         for index, frame in frames:
             want = reference(frame)
-            got = rows(await client.detect_raw(frame))
-            assert_same_detections(got, want, f"{video.name} frame {index}")
+            assert_same_detections(rows(await ensemble.detect_raw(frame)), want, f"{video.name} frame {index} (raw)")
+            boxed = await detect_letterboxed(det, frame)
+            assert_same_detections(boxed, want, f"{video.name} frame {index} (letterboxed)")
             total += len(want)
     assert total >= FRAMES_PER_VIDEO, f"{video.name}: only {total} detections over the sampled frames"
 
