@@ -8,7 +8,7 @@ import typer
 from orchestrator.cli.options import ModelRepositoryOption
 from orchestrator.contract import DETECTOR_MODEL
 from orchestrator.paths import DEFAULT_MODEL_REPOSITORY
-from orchestrator.repository.check import check_repository
+from orchestrator.repository.check import check_repository, unverified_plans
 from orchestrator.repository.detector_build import DetectorBuild
 from orchestrator.repository.detector_graph import GraphBuildError
 from orchestrator.repository.model_config import RepositoryError, load_model
@@ -31,6 +31,8 @@ def check(
 ) -> None:
     """Parse every config.pbtxt and check ensemble edges and ONNX signatures; exit 1 on any problem."""
     problems = check_repository(path)
+    for note in unverified_plans(path):
+        typer.echo(f"note: {note}", err=True)
     for problem in problems:
         typer.echo(f"error: {problem}", err=True)
     if problems:
@@ -66,6 +68,8 @@ def render_profile(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=1) from exc
     problems = check_repository(out)
+    for note in unverified_plans(out):
+        typer.echo(f"note: {note}", err=True)
     for problem in problems:
         typer.echo(f"warning: {problem}", err=True)
     typer.echo(f"rendered the {profile} profile into {out}")

@@ -20,6 +20,7 @@ from orchestrator.repository.model_config import (
     load_repository,
 )
 from orchestrator.repository.onnx_graph import onnx_file_of, onnx_signature
+from orchestrator.repository.plan_signature import PlanUnverifiableError, plan_files, plan_signature
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +52,41 @@ def _check_model(entry: ModelEntry, models: dict[str, ModelEntry]) -> list[Probl
     if entry.config.platform == "ensemble":
         problems += _check_ensemble(entry, models)
     problems += _check_onnx(entry)
+    problems += _check_plans(entry)
     problems += _check_detector_build(entry)
     problems += _check_warmup(entry)
     return problems
+
+
+def _check_plans(entry: ModelEntry) -> list[Problem]:
+    """Each readable TensorRT plan declares exactly the config's tensors (unreadable ones: ``unverified_plans``)."""
+    problems: list[Problem] = []
+    batching = entry.config.max_batch_size > 0
+    for path in plan_files(entry):
+        try:
+            inputs, outputs = plan_signature(path)
+        except PlanUnverifiableError:
+            continue
+        where = f"{entry.name} ({path.parent.name}/{path.name})"
+        problems += _compare_graph(where, "input", entry.config.input, inputs, batching, "the plan")
+        problems += _compare_graph(where, "output", entry.config.output, outputs, batching, "the plan")
+    return problems
+
+
+def unverified_plans(root: Path) -> list[str]:
+    """One line per TensorRT plan this machine cannot compare with its config, and why."""
+    try:
+        models = load_repository(root)
+    except RepositoryError:
+        return []
+    notes = []
+    for entry in models.values():
+        for path in plan_files(entry):
+            try:
+                plan_signature(path)
+            except PlanUnverifiableError as exc:
+                notes.append(f"{entry.name}/{path.parent.name}/{path.name}: inputs and outputs not checked: {exc}")
+    return notes
 
 
 def _check_detector_build(entry: ModelEntry) -> list[Problem]:
@@ -184,18 +217,18 @@ def _check_onnx(entry: ModelEntry) -> list[Problem]:
 
 def _compare_graph(
     model: str, kind: str, declared: Sequence[pb.ModelInput] | Sequence[pb.ModelOutput],
-    graph: dict[str, TensorSpec], batching: bool,
+    graph: dict[str, TensorSpec], batching: bool, what: str = "the ONNX graph",
 ) -> list[Problem]:  # fmt: skip
     problems: list[Problem] = []
     names = {t.name for t in declared}
     for missing in sorted(set(graph) - names):
-        problems.append(Problem(model, kind, f"the ONNX graph has {kind} {missing!r}, the config does not declare it"))
+        problems.append(Problem(model, kind, f"{what} has {kind} {missing!r}, the config does not declare it"))
     for tensor in declared:
         field = f"{kind}[{tensor.name}]"
         spec = graph.get(tensor.name)
         if spec is None:
             problems.append(
-                Problem(model, field, f"the ONNX graph has no {kind} {tensor.name!r} (it has {sorted(graph)})")
+                Problem(model, field, f"{what} has no {kind} {tensor.name!r} (it has {sorted(graph)})")
             )
             continue
         dims = spec.dims[1:] if batching else spec.dims
