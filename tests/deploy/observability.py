@@ -100,6 +100,22 @@ def promtool_check_rules(rule: checks.Resource, scratch: Path) -> list[str]:
     return [] if result.returncode == 0 else (result.stdout + result.stderr).strip().splitlines()
 
 
+ALERT_TESTS: Final = Path(__file__).resolve().parent / "alert_tests.yaml"
+
+
+def promtool_test_rules(rule: checks.Resource, scratch: Path, tests: Path = ALERT_TESTS) -> list[str]:
+    """``promtool test rules``: the unit tests in ``tests`` against the PrometheusRule's groups."""
+    binary = promtool_binary()
+    if binary is None:
+        return ["promtool is not installed (bash scripts/bootstrap.sh installs Debian's prometheus package)"]
+    (scratch / "rules.yaml").write_text(yaml.safe_dump({"groups": rule_groups(rule)}, sort_keys=False))
+    shutil.copy(tests, scratch / tests.name)
+    result = subprocess.run(
+        [binary, "test", "rules", tests.name], cwd=scratch, capture_output=True, text=True, check=False
+    )
+    return [] if result.returncode == 0 else (result.stdout + result.stderr).strip().splitlines()
+
+
 def runbook_problems(rule: checks.Resource, runbook: str) -> list[str]:
     """Every alert has a severity, a summary and a runbook_url naming a section of docs/RUNBOOK.md."""
     anchors = {_anchor(line) for line in runbook.splitlines() if line.startswith("## ")}

@@ -302,3 +302,13 @@ def test_a_claim_without_a_class_or_with_one_that_binds_at_once_is_caught(render
     assert checks.storage_problems(resources, require_class=True) == [
         "StatefulSet/orchestrator claim data: StorageClass gp2 is not in the overlay"
     ]
+
+
+def test_an_alert_that_waits_too_long_fails_its_promtool_unit_test(tmp_path) -> None:
+    if observability.promtool_binary() is None:
+        pytest.skip("promtool is not installed (test_observability.py fails in CI when it is missing)")
+    rule = observability.load_rule()
+    backlog = next(a for a in observability.alerts(rule) if a["alert"] == "PitchsideJournalBacklog")
+    backlog["for"] = "30m"
+    findings = "\n".join(observability.promtool_test_rules(rule, tmp_path))
+    assert "FAILED" in findings and "alertname: PitchsideJournalBacklog, time: 25m" in findings

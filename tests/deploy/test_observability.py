@@ -69,13 +69,21 @@ def test_every_panel_has_a_unique_id_and_reads_the_chosen_datasource(dashboard) 
     assert all(p["datasource"]["uid"] == "${datasource}" for p in panels if p["type"] != "row")
 
 
-def test_the_rules_pass_promtool(rule, tmp_path) -> None:
+@pytest.fixture(scope="module")
+def promtool() -> None:
     if observability.promtool_binary() is None:
         message = "promtool is not installed: bash scripts/bootstrap.sh .venv (Debian's prometheus package)"
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)
+
+
+def test_the_rules_pass_promtool(rule, promtool, tmp_path) -> None:
     assert observability.promtool_check_rules(rule, tmp_path) == []
+
+
+def test_the_alerts_fire_when_and_as_their_unit_tests_say(rule, promtool, tmp_path) -> None:
+    assert observability.promtool_test_rules(rule, tmp_path) == []
 
 
 def test_every_alert_has_a_runbook_section_severity_and_summary(rule) -> None:
