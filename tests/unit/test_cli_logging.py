@@ -1,25 +1,16 @@
-"""Global CLI options: --version, --log-level and --log-format (JSON lines on request)."""
+"""Global CLI options: --version, --log-level and --log-format (JSON lines on request).
+
+The root logger is restored after each test by tests/conftest.py."""
 
 import io
 import json
 import logging
-from collections.abc import Iterator
 from importlib.metadata import version
 
-import pytest
 from typer.testing import CliRunner
 
 from orchestrator.cli.app import app
 from orchestrator.cli.logs import JsonFormatter, LogFormat, LogLevel, configure_logging
-
-
-@pytest.fixture(autouse=True)
-def restore_root_logger() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 def test_version_prints_the_installed_package_version() -> None:
