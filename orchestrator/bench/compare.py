@@ -1,13 +1,15 @@
 """Two reports side by side: the same levels matched, each figure with its change from A to B.
 
 On shared, noisy machines the absolute numbers move between runs; the ratios to the direct baseline,
-measured side by side inside each run, are what should be compared first.
+measured side by side inside each run, are what should be compared first. Each change is set against the
+noise the reports themselves measured (the spread of their reported windows) and marked when it exceeds it.
 """
 
 from collections.abc import Callable, Iterator
 from typing import Any, Final
 
 from orchestrator.bench.table import fmt, level_label, render_rows
+from orchestrator.bench.windows import spread_pct
 
 Json = dict[str, Any]
 
@@ -18,7 +20,17 @@ _METRICS: Final[tuple[tuple[str, Callable[[Json], float | None]], ...]] = (
     ("fps ratio", lambda lv: (lv["ratio_vs_direct"] or {}).get("throughput")),
     ("p50 ratio", lambda lv: (lv["ratio_vs_direct"] or {}).get("p50")),
 )
-_HEADER: Final = ("wire", "level", "figure", "A", "B", "change")
+_NOISE_SOURCES: Final = {"fps": (("client", "throughput_fps"),), "p50": (("client", "p50_ms"),),
+                         "p99": (("client", "p99_ms"),),
+                         "fps ratio": (("client", "throughput_fps"), ("direct", "throughput_fps")),
+                         "p50 ratio": (("client", "p50_ms"), ("direct", "p50_ms"))}  # fmt: skip
+"""Which windows' spread a figure inherits: a ratio carries the noise of both its sides."""
+BEYOND_NOISE: Final = "*"
+NOISE_LEGEND: Final = (
+    f"{BEYOND_NOISE} change beyond the run-to-run noise; noise = the larger of A's and B's spread across their "
+    "reported windows (max/min - 1; a ratio adds both sides'); '-' where a report has one window or none"
+)
+_HEADER: Final = ("wire", "level", "figure", "A", "B", "change", "noise", "")
 _CONTEXT_KEYS: Final = (("machine", "cpu_model"), ("machine", "logical_cpus"), ("versions", "triton_server"),
                         ("versions", "onnxruntime"), ("versions", "pitchside"))  # fmt: skip
 
@@ -35,7 +47,7 @@ def compare_reports(a: Json, b: Json) -> list[str]:
     if "model" in shared:
         lines += configuration_differences(a["model"]["configuration"], b["model"]["configuration"])
         rows = list(comparison_rows(a["model"], b["model"]))
-        lines += render_rows(_HEADER, rows) if rows else ["no level appears in both reports"]
+        lines += [*render_rows(_HEADER, rows), NOISE_LEGEND] if rows else ["no level appears in both reports"]
     if "pipeline" in shared:
         lines += pipeline_comparison(a["pipeline"], b["pipeline"])
     return lines
@@ -88,14 +100,35 @@ def configuration_differences(a: Json, b: Json) -> list[str]:
 
 
 def comparison_rows(a: Json, b: Json) -> Iterator[list[str]]:
+    """Per matched level and figure: A, B, the change, the noise, and a mark where the change exceeds it."""
     levels_b = _levels(b)
     for key, level_a in _levels(a).items():
         level_b = levels_b.get(key)
         if level_b is None:
             continue
         for name, read in _METRICS:
-            yield [key[0], level_label(level_a), name, fmt(read(level_a), ".2f"), fmt(read(level_b), ".2f"),
-                   _change(read(level_a), read(level_b))]  # fmt: skip
+            first, second = read(level_a), read(level_b)
+            noise = max_noise(noise_pct(level_a, name), noise_pct(level_b, name))
+            change = _change_pct(first, second)
+            beyond = change is not None and noise is not None and abs(change) > noise
+            yield [key[0], level_label(level_a), name, fmt(first, ".2f"), fmt(second, ".2f"), _change(first, second),
+                   "-" if noise is None else f"±{noise:.1f} %", BEYOND_NOISE if beyond else ""]  # fmt: skip
+
+
+def noise_pct(level: Json, figure: str) -> float | None:
+    """The run-to-run noise of ``figure`` in one level: its spread across the reported windows, in %
+    (summed over both sides for a ratio); None when a side has fewer than two windows."""
+    total = 0.0
+    for side, key in _NOISE_SOURCES[figure]:
+        values = [w[key] for w in (level.get(side) or {}).get("windows", []) if w.get(key) is not None]
+        if len(values) < 2:
+            return None
+        total += spread_pct(values)
+    return total
+
+
+def max_noise(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else max(a, b)
 
 
 def _levels(section: Json) -> dict[tuple[str, str], Json]:
@@ -103,6 +136,9 @@ def _levels(section: Json) -> dict[tuple[str, str], Json]:
 
 
 def _change(a: float | None, b: float | None) -> str:
-    if a is None or b is None or a == 0:
-        return "-"
-    return f"{(b - a) / a * 100:+.1f} %"
+    change = _change_pct(a, b)
+    return "-" if change is None else f"{change:+.1f} %"
+
+
+def _change_pct(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None or a == 0 else (b - a) / a * 100

@@ -18,6 +18,8 @@ class WindowsOutcome:
     stable: bool
     cpu: CpuUsage
     """Over the reported windows."""
+    windows: tuple[Window, ...] = ()
+    """The reported windows one by one: their spread is the run-to-run noise ``bench compare`` weighs."""
 
 
 @dataclass(frozen=True)

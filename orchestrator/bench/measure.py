@@ -68,14 +68,16 @@ class _Side:
 
     def outcome(self, settings: WindowSettings) -> WindowsOutcome:
         last = self.spans[-settings.stable_windows :]
-        return WindowsOutcome(reported(self.windows, settings), len(self.windows),
-                              is_stable(self.windows, settings), _mean_cpu(last))  # fmt: skip
+        return WindowsOutcome(reported(self.windows, settings), len(self.windows), is_stable(self.windows, settings),
+                              _mean_cpu(last), tuple(self.windows[-settings.stable_windows :]))  # fmt: skip
 
 
 async def measure_level(
-    target: ServerTarget, load: LoadSettings, level: float, settings: WindowSettings, direct: DirectPlan | None
-) -> tuple[ServerLevel, DirectLevel | None]:
-    """Alternate Triton and direct windows at ``level`` until both are stable or ``max_windows`` rounds ran."""
+    target: ServerTarget, load: LoadSettings, level: float, settings: WindowSettings, direct: DirectPlan | None,
+    on_round: Callable[[], None] | None = None,
+) -> tuple[ServerLevel, DirectLevel | None]:  # fmt: skip
+    """Alternate Triton and direct windows at ``level`` until both are stable or ``max_windows`` rounds ran;
+    ``on_round`` is called after each round (progress)."""
     served, counters, rng = _Side(), LoadCounters(), random.Random(RANDOM_SEED)
     baseline, timings = _Side(), _StageRecorder()
     runner = None if direct is None else _direct_runner(direct, baseline.recorder, timings)
@@ -84,6 +86,8 @@ async def measure_level(
         served.add(*await _server_window(target, load, level, served.recorder, counters, rng, settings))
         if runner is not None:
             baseline.add(*await asyncio.to_thread(_direct_window, runner, settings))
+        if on_round is not None:
+            on_round()
     after = await _settled_statistics(target)
     server = _server_level(served, counters, level, diff(after, before), settings)
     if direct is None:

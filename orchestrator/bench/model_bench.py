@@ -2,6 +2,7 @@
 
 import asyncio
 import datetime as dt
+import functools
 import tempfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -26,6 +27,7 @@ from orchestrator.bench.levels import DirectLevel, ServerLevel
 from orchestrator.bench.machine import describe_machine, load_average
 from orchestrator.bench.measure import DirectPlan, ServerTarget, measure_level
 from orchestrator.bench.payloads import Payloads, build_payloads
+from orchestrator.bench.progress import BenchProgress
 from orchestrator.bench.settings import LoadMode, ModelBenchConfig
 from orchestrator.bench.stage_tensors import StageTensors, compute_stage_tensors
 from orchestrator.bench.stages import Stage
@@ -37,8 +39,6 @@ from orchestrator.triton.endpoint import triton_endpoint
 from orchestrator.triton.errors import TritonError
 from orchestrator.triton.wire import WireFormat
 from orchestrator.vision.onnx_detector import OnnxDetector
-
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -86,28 +86,29 @@ class ModelBenchResult:
     standin: bool
 
 
-async def run_model_bench(config: ModelBenchConfig, progress: Progress) -> ModelBenchResult:
+async def run_model_bench(config: ModelBenchConfig, progress: BenchProgress) -> ModelBenchResult:
     """Start (or reach) the server, measure every wire format and level, and return what was measured."""
     started_at, machine = dt.datetime.now(dt.UTC), describe_machine()
     footage = await asyncio.to_thread(load_footage, config.footage, config.frames, config.frame_size)
     async with (
         _served_repository(config, footage, progress) as (repository, recorded),
         triton_endpoint(config.triton_url, repository) as url,
+        GenericTritonClient.connect(url, config.request_timeout_s) as client,
     ):
-        progress(f"Triton at {url}")
-        async with GenericTritonClient.connect(url, config.request_timeout_s) as client:
-            measured = await _measure(client, config, footage, recorded, progress)
+        measured = await _measure(client, config, footage, recorded, progress, url)
     return ModelBenchResult(config, started_at, machine, load_average(), *measured, recorded is not None)
 
 
 async def _measure(
     client: GenericTritonClient, config: ModelBenchConfig, footage: Footage, recorded: RecordedOutputs | None,
-    progress: Progress,
+    progress: BenchProgress, url: str,
 ) -> tuple[str, Target, Footage, Direct, tuple[WireRun, ...], DetectorBytes]:  # fmt: skip
     version, target = await client.server_version(), await describe_target(client, config.target_model)
+    progress.note(f"Triton {version} at {url}: {target.model} ready")
     direct = await _prepare_direct(client, config, target, recorded)
     tensors = await asyncio.to_thread(_stage_tensors, footage, direct)
     detector_bytes = detector_io_bytes(await client.model_config(DETECTOR_MODEL))
+    progress.plan(len(config.wire_formats) * len(config.load.levels) * config.windows.max_windows, "windows")
     runs = tuple([await _wire_run(client, config, target, tensors, direct, w, progress)
                   for w in config.wire_formats])  # fmt: skip
     return version, target, footage, direct, runs, detector_bytes
@@ -115,13 +116,13 @@ async def _measure(
 
 @asynccontextmanager
 async def _served_repository(
-    config: ModelBenchConfig, footage: Footage, progress: Progress
+    config: ModelBenchConfig, footage: Footage, progress: BenchProgress
 ) -> AsyncIterator[tuple[Path, RecordedOutputs | None]]:
     """The repository to serve: the configured one, or a temporary copy with the stand-in detector."""
     if not config.standin_detector:
         yield config.model_repository, None
         return
-    progress("recording the real detector's outputs for the stand-in ...")
+    progress.note("recording the real detector's outputs for the stand-in ...")
     recorded = await asyncio.to_thread(_record, config.model_repository, footage)
     with tempfile.TemporaryDirectory(prefix="pitchside-standin-") as scratch:
         repository = Path(scratch) / "model_repository"
@@ -149,17 +150,24 @@ def detector_io_bytes(config: dict[str, Any]) -> DetectorBytes:
 
 async def _wire_run(
     client: GenericTritonClient, config: ModelBenchConfig, target: Target, tensors: StageTensors,
-    direct: Direct, wire: WireFormat, progress: Progress,
+    direct: Direct, wire: WireFormat, progress: BenchProgress,
 ) -> WireRun:  # fmt: skip
     payloads = await asyncio.to_thread(build_payloads, target.config, tensors, wire)
     pipeline = await asyncio.to_thread(_pipeline, target, tensors, direct, wire)
     server_target = ServerTarget(client, target.models, _sender(client, target.model, payloads))
     levels = []
     for level in config.load.levels:
-        progress(f"{wire.value}: {config.load.mode.value} {level:g} ...")
+        label = f"{wire.value} {_level_label(config, level)}"
         plan = None if pipeline is None else DirectPlan(pipeline, _direct_batch(config, level, target))
-        levels.append(LevelResult(*await measure_level(server_target, config.load, level, config.windows, plan)))
+        measured = await measure_level(server_target, config.load, level, config.windows, plan,
+                                       functools.partial(progress.advance, label))  # fmt: skip
+        progress.give_back(config.windows.max_windows - measured[0].outcome.measured)
+        levels.append(LevelResult(*measured))
     return WireRun(wire, payloads, tuple(levels))
+
+
+def _level_label(config: ModelBenchConfig, level: float) -> str:
+    return f"c={level:g}" if config.load.mode is LoadMode.CONCURRENCY else f"{level:g}/s"
 
 
 def _sender(client: GenericTritonClient, model: str, payloads: Payloads) -> Callable[[int], Any]:

@@ -5,7 +5,7 @@ letterboxed frames and their letterboxes. Any other input with fixed dims gets z
 """
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -31,6 +31,9 @@ class Payloads:
     input_names: tuple[str, ...]
     requests: tuple[tuple[grpcclient.InferInput, ...], ...]
     bytes_per_request: float
+    columns: Mapping[str, Sequence[npt.NDArray[Any]]] = field(default_factory=dict)
+    """Input name -> its array for each frame, without the batch dimension: what perf_analyzer's
+    ``--input-data`` JSON holds (see input_data.py)."""
 
 
 def build_payloads(config: Mapping[str, Any], tensors: StageTensors, wire: WireFormat) -> Payloads:
@@ -42,7 +45,7 @@ def build_payloads(config: Mapping[str, Any], tensors: StageTensors, wire: WireF
         raise PayloadError("the model declares no input the benchmark can send")
     requests = tuple(_request(columns, i, batched) for i in range(len(tensors)))
     size = float(np.mean([sum(a.nbytes for a in col) for col in zip(*columns.values(), strict=True)]))
-    return Payloads(tuple(columns), requests, size)
+    return Payloads(tuple(columns), requests, size, columns)
 
 
 def _wanted(spec: Mapping[str, Any], wire: WireFormat) -> bool:

@@ -7,10 +7,12 @@ with the server idle, and every report states the ratio.
 """
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -26,6 +28,7 @@ from orchestrator.bench.latency import LatencySummary, cdf_points
 from orchestrator.bench.levels import DirectLevel
 from orchestrator.bench.machine import describe_machine, load_average, package_versions
 from orchestrator.bench.measure import measure_direct_level
+from orchestrator.bench.progress import BenchProgress
 from orchestrator.bench.report import direct_block, envelope, ratio_vs_direct
 from orchestrator.bench.settings import WindowSettings
 from orchestrator.bench.simulated_camera import SimulatedCamera
@@ -45,6 +48,10 @@ STAGES: Final = ("decode", "queue", "inference", "glass_to_event")
 DIRECT_FRAMES: Final = 32
 DIRECT_WINDOWS: Final = WindowSettings(warmup_s=1.0, window_s=3.0, max_windows=4, stable_windows=2)
 QUICK_DIRECT_WINDOWS: Final = WindowSettings(warmup_s=0.2, window_s=0.5, max_windows=1, stable_windows=1)
+TICK_S: Final = 0.5
+TIMELINE_BIN_S: Final = 1.0
+"""The drops-over-time timeline counts frames per second of footage."""
+FRAME_EVENTS: Final = ("detections", "frame_error")
 
 
 @dataclass(frozen=True)
@@ -66,18 +73,19 @@ class PipelineBenchConfig:
         return max(1, round(self.fps * self.duration_s))
 
 
-async def run_pipeline_bench(config: PipelineBenchConfig, progress: Callable[[str], None]) -> Json:
+async def run_pipeline_bench(config: PipelineBenchConfig, progress: BenchProgress) -> Json:
     """The whole report (envelope + ``pipeline`` section), not yet validated."""
     started_at, machine = dt.datetime.now(dt.UTC), describe_machine()
     async with triton_endpoint(config.triton_url, config.model_repository) as url:
         async with GenericTritonClient.connect(url, 30.0) as client:
             server_version = await client.server_version()
             configs = {stage: await client.model_config(stage.value) for stage in Stage}
-        progress("direct baseline (batch 1, server idle) ...")
+        progress.note(f"Triton {server_version} at {url}: direct baseline (batch 1, server idle) ...")
         direct = await asyncio.to_thread(_measure_direct, configs, config)
-        progress(f"{config.streams} stream(s) at {config.fps:g} fps for {config.duration_s:g} s ...")
+        progress.plan(config.duration_s, "s")
         with tempfile.TemporaryDirectory(prefix="pitchside-bench-") as scratch:
-            summary, events, cpu = await _run_streams(config, url, Path(scratch))
+            async with _ticking(progress, f"{config.streams} stream(s) at {config.fps:g} fps", config.duration_s):
+                summary, events, cpu = await _run_streams(config, url, Path(scratch))
     versions = {**package_versions(), "triton_server": server_version}
     report = envelope(started_at, {**machine, "load_average_end": load_average()}, versions)
     report["pipeline"] = pipeline_section(config, summary, events, cpu, direct_block(direct))
@@ -102,12 +110,36 @@ def pipeline_section(
         },
         "streams": [_stream(s, frames) for s in summary.streams],
         "latency_ms": {stage: value for stage, value in latency.items() if value is not None},
-        "cdf_ms": cdf_points(np.array([e["latency_ms"]["glass_to_event"] * 1e6 for e in frames], dtype=np.int64)),
+        "cdf_ms": _cdf([e["latency_ms"]["glass_to_event"] for e in frames]),
+        "cdf_ms_by_stage": {stage: _cdf([e["latency_ms"][stage] for e in frames]) for stage in latency
+                            if latency[stage] is not None},
+        "timeline": timeline(events, config.fps, {s.stream_id: s.frames_read for s in summary.streams}),
         "cpu": cpu,
         "direct": direct,
         "ratio_vs_direct": ratio_vs_direct(through, direct, closed_loop=False),
         "added_latency_ms": added,
     }
+
+
+@asynccontextmanager
+async def _ticking(progress: BenchProgress, label: str, total_s: float) -> AsyncIterator[None]:
+    """Advance ``progress`` by the seconds of footage played while the body runs (capped at ``total_s``)."""
+
+    async def tick() -> None:
+        done = 0.0
+        while done < total_s:
+            await asyncio.sleep(TICK_S)
+            step = min(TICK_S, total_s - done)
+            done += step
+            progress.advance(label, step)
+
+    task = asyncio.create_task(tick())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def _measure_direct(configs: dict[Stage, Json], config: PipelineBenchConfig) -> DirectLevel:
@@ -160,3 +192,28 @@ def _achieved_fps(frames: Sequence[Json], stream_id: str) -> float:
 def _summary(values_ms: Sequence[float]) -> Json | None:
     summary = LatencySummary.of(np.array([v * 1e6 for v in values_ms], dtype=np.int64))
     return None if summary is None else summary.to_dict()
+
+
+def timeline(events: Sequence[Json], fps: float, frames_read: Mapping[str, int]) -> list[Json]:
+    """Per second of footage, over all streams: frames that became events, frame errors, and frames dropped
+    (read but never emitted, placed at their own position in the footage: frame_seq / fps)."""
+    bins = max(1, int(np.ceil(max(frames_read.values(), default=1) / fps / TIMELINE_BIN_S)))
+    counts = {key: np.zeros(bins, dtype=np.int64) for key in ("events", "errors", "dropped")}
+    emitted: dict[str, set[int]] = {stream: set() for stream in frames_read}
+    for event in (e for e in events if e["type"] in FRAME_EVENTS):
+        seq = int(event["frame_seq"])
+        emitted.setdefault(event["stream_id"], set()).add(seq)
+        counts["events" if event["type"] == "detections" else "errors"][_bin(seq, fps, bins)] += 1
+    for stream, seqs in emitted.items():
+        for seq in set(range(frames_read.get(stream, 0))) - seqs:
+            counts["dropped"][_bin(seq, fps, bins)] += 1
+    return [{"t_s": i * TIMELINE_BIN_S, **{key: int(values[i]) for key, values in counts.items()}}
+            for i in range(bins)]  # fmt: skip
+
+
+def _bin(seq: int, fps: float, bins: int) -> int:
+    return min(bins - 1, int(seq / fps / TIMELINE_BIN_S))
+
+
+def _cdf(values_ms: Sequence[float]) -> list[list[float]]:
+    return cdf_points(np.array([v * 1e6 for v in values_ms], dtype=np.int64))

@@ -1,4 +1,5 @@
-"""Optional PNG plots of a report: latency CDFs, and throughput and p99 against the load level.
+"""Optional PNG plots of a report: latency CDFs, throughput and p99 against the load level, and for the pipeline
+mode a CDF per stage and drops over time.
 
 Needs matplotlib (``pip install 'pitchside[plots]'``); everything else in the benchmark works without it.
 """
@@ -16,11 +17,25 @@ class PlotsUnavailableError(RuntimeError):
 
 
 def write_plots(report: Json, directory: Path) -> list[Path]:
-    """Write ``latency_cdf.png`` and ``throughput_p99.png`` for the report's model section; return their paths."""
+    """Write the report's plots and return their paths: for a model section ``latency_cdf.png`` and
+    ``throughput_p99.png``; for a pipeline section ``pipeline_latency_cdf.png`` (one CDF per stage) and
+    ``pipeline_drops.png`` (frames emitted and dropped per second of footage)."""
     plt = _pyplot()
     directory.mkdir(parents=True, exist_ok=True)
-    runs = report["model"]["runs"]
-    return [_cdf(plt, runs, directory / "latency_cdf.png"), _sweep(plt, runs, directory / "throughput_p99.png")]
+    paths = []
+    if "model" in report:
+        runs = report["model"]["runs"]
+        paths += [_cdf(plt, runs, directory / "latency_cdf.png"), _sweep(plt, runs, directory / "throughput_p99.png")]
+    if "pipeline" in report:
+        section = report["pipeline"]
+        paths += [_stage_cdfs(plt, section, directory / "pipeline_latency_cdf.png"),
+                  _drops(plt, section, directory / "pipeline_drops.png")]  # fmt: skip
+    return paths
+
+
+def require_matplotlib() -> None:
+    """PlotsUnavailableError now, rather than after a long run."""
+    _pyplot()
 
 
 def _pyplot() -> Any:
@@ -30,7 +45,7 @@ def _pyplot() -> Any:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError as exc:
-        raise PlotsUnavailableError("PNG plots need matplotlib: pip install 'pitchside[plots]'") from exc
+        raise PlotsUnavailableError("--plot-dir needs matplotlib: pip install 'pitchside[plots]'") from exc
     return plt
 
 
@@ -59,6 +74,30 @@ def _sweep(plt: Any, runs: list[Json], path: Path) -> Path:
     p99_axes.set(xlabel="load level", ylabel="p99 latency (ms)", title="p99 latency")
     fps_axes.legend()
     return _save(plt, figure, p99_axes, path)
+
+
+def _stage_cdfs(plt: Any, section: Json, path: Path) -> Path:
+    figure, axes = plt.subplots(figsize=(8, 5))
+    for stage, points in section.get("cdf_ms_by_stage", {"glass_to_event": section.get("cdf_ms", [])}).items():
+        _cdf_line(axes, points, stage, "-")
+    direct = section.get("direct")
+    if direct is not None:
+        _cdf_line(axes, direct["cdf_ms"], "direct (batch 1)", ":")
+    config = section["configuration"]
+    axes.set(xlabel="latency per frame (ms)", ylabel="fraction of frames",
+             title=f"Latency CDF per stage: {config['streams']} stream(s) at {config['fps']:g} fps")  # fmt: skip
+    return _save(plt, figure, axes, path)
+
+
+def _drops(plt: Any, section: Json, path: Path) -> Path:
+    figure, axes = plt.subplots(figsize=(9, 4.5))
+    timeline = section.get("timeline", [])
+    seconds = [point["t_s"] for point in timeline]
+    for key, style in (("events", "o-"), ("dropped", "s-"), ("errors", "x:")):
+        axes.plot(seconds, [point[key] for point in timeline], style, label=f"frames {key}" if key != "events"
+                  else "frames emitted")  # fmt: skip
+    axes.set(xlabel="second of footage", ylabel="frames per second, all streams", title="Frames emitted and dropped")
+    return _save(plt, figure, axes, path)
 
 
 def _cdf_line(axes: Any, points: list[list[float]], label: str, style: str) -> None:

@@ -18,6 +18,7 @@ from orchestrator.bench.machine import package_versions
 from orchestrator.bench.model_bench import LevelResult, ModelBenchResult, WireRun
 from orchestrator.bench.server_stats import breakdown
 from orchestrator.bench.settings import LoadMode
+from orchestrator.bench.windows import Window
 
 SCHEMA_ID: Final = "pitchside-bench-report"
 SCHEMA_VERSION: Final = 1
@@ -85,6 +86,18 @@ def latency_block(outcome: WindowsOutcome) -> Json:
         "windows_measured": outcome.measured,
         "stable": outcome.stable,
         "cpu": outcome.cpu.to_dict(),
+        "windows": [window_figures(w) for w in outcome.windows],
+    }
+
+
+def window_figures(window: Window) -> Json:
+    """One measurement window's own figures: their spread across windows is the run's noise."""
+    summary = LatencySummary.of(window.latencies_ns)
+    return {
+        "throughput_fps": window.throughput,
+        "mean_ms": None if summary is None else summary.mean_ms,
+        "p50_ms": None if summary is None else summary.p50_ms,
+        "p99_ms": None if summary is None else summary.p99_ms,
     }
 
 
@@ -130,7 +143,7 @@ def _configuration(result: ModelBenchResult) -> Json:
         "windows": {
             "warmup_s": config.windows.warmup_s, "window_s": config.windows.window_s,
             "max_windows": config.windows.max_windows, "stable_windows": config.windows.stable_windows,
-            "stability_pct": config.windows.stability_pct,
+            "stability_pct": config.windows.stability_pct, "latency_metric": config.windows.latency_metric,
         },
         "footage": {"name": footage.name, "frames": len(footage), "width": width, "height": height,
                     "mean_jpeg_bytes": footage.mean_jpeg_bytes()},

@@ -42,15 +42,29 @@ class WindowSettings:
     stable_windows: int = 3
     """How many consecutive windows must agree; the report merges exactly these."""
     stability_pct: float = 10.0
-    """Each of those windows' throughput and p50 within this percentage of their mean."""
+    """perf_analyzer's rule: over those windows, max / min of the throughput, and max / min of the latency
+    metric, each at most 1 + stability_pct / 100."""
+    percentile: int | None = None
+    """The latency metric of the stability rule: this percentile, or the mean when None (perf_analyzer's
+    ``--percentile``, default average)."""
 
     def __post_init__(self) -> None:
         if self.window_s <= 0 or self.warmup_s < 0:
-            raise ValueError("window_s must be positive and warmup_s not negative")
+            raise ValueError("the measurement interval must be positive and the warm-up not negative")
         if not 1 <= self.stable_windows <= self.max_windows:
-            raise ValueError("need 1 <= stable_windows <= max_windows")
+            raise ValueError(
+                f"need 1 <= stable_windows <= max_windows, got stable_windows {self.stable_windows} and "
+                f"max_windows {self.max_windows}: raise --max-windows or lower --stable-windows"
+            )
         if self.stability_pct <= 0:
-            raise ValueError("stability_pct must be positive")
+            raise ValueError("--stability-percentage must be positive, e.g. 10")
+        if self.percentile is not None and not 1 <= self.percentile <= 99:
+            raise ValueError(f"--percentile must be a whole number from 1 to 99, got {self.percentile}")
+
+    @property
+    def latency_metric(self) -> str:
+        """``mean`` or ``p<N>``: the latency the stability rule compares across windows."""
+        return "mean" if self.percentile is None else f"p{self.percentile}"
 
 
 QUICK_WINDOWS: Final = WindowSettings(warmup_s=0.3, window_s=1.0, max_windows=1, stable_windows=1)

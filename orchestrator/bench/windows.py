@@ -57,16 +57,32 @@ class Window:
 
     @property
     def p50_ns(self) -> float:
-        return float(np.median(self.latencies_ns)) if self.latencies_ns.size else 0.0
+        return self.latency_ns(50)
+
+    def latency_ns(self, percentile: int | None) -> float:
+        """The window's mean latency (``percentile`` None) or its nearest-rank percentile; 0 when empty."""
+        if self.latencies_ns.size == 0:
+            return 0.0
+        if percentile is None:
+            return float(self.latencies_ns.mean())
+        return float(np.percentile(self.latencies_ns, percentile, method="inverted_cdf"))
 
 
 def is_stable(windows: Sequence[Window], settings: WindowSettings) -> bool:
-    """True when the last ``stable_windows`` windows' throughput and p50 each lie within
-    ``stability_pct`` of their mean (perf_analyzer's rule), and every one of them completed something."""
+    """perf_analyzer's rule: the last ``stable_windows`` windows all completed something, and over them
+    max / min of the throughput and max / min of the latency metric (mean, or ``percentile``) are each
+    at most 1 + ``stability_pct`` / 100."""
     last = windows[-settings.stable_windows :]
     if len(last) < settings.stable_windows or any(w.latencies_ns.size == 0 for w in last):
         return False
-    return all(_within(values, settings.stability_pct) for values in _series(last))
+    limit = 1 + settings.stability_pct / 100
+    return all(min(v) > 0 and max(v) / min(v) <= limit for v in _series(last, settings.percentile))
+
+
+def spread_pct(values: Sequence[float]) -> float:
+    """(max / min - 1) x 100: how far apart a set of windows' figures are (inf when one is 0)."""
+    low, high = min(values), max(values)
+    return (high / low - 1.0) * 100.0 if low > 0 else float("inf")
 
 
 def merge(windows: Sequence[Window]) -> Window:
@@ -85,13 +101,8 @@ def reported(windows: Sequence[Window], settings: WindowSettings) -> Window:
     return merge(windows[-settings.stable_windows :])
 
 
-def _series(windows: Sequence[Window]) -> tuple[list[float], list[float]]:
-    return [w.throughput for w in windows], [w.p50_ns for w in windows]
-
-
-def _within(values: list[float], pct: float) -> bool:
-    mean = sum(values) / len(values)
-    return mean > 0 and all(abs(v - mean) <= mean * pct / 100 for v in values)
+def _series(windows: Sequence[Window], percentile: int | None) -> tuple[list[float], list[float]]:
+    return [w.throughput for w in windows], [w.latency_ns(percentile) for w in windows]
 
 
 def _span(times: list[int], start_ns: int, end_ns: int) -> tuple[int, int]:

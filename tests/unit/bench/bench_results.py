@@ -9,7 +9,7 @@ from orchestrator.bench.cpu import CpuUsage
 from orchestrator.bench.direct import DirectSettings
 from orchestrator.bench.footage import Footage
 from orchestrator.bench.levels import DirectLevel, ServerLevel, WindowsOutcome
-from orchestrator.bench.model_bench import Direct, LevelResult, ModelBenchResult, WireRun
+from orchestrator.bench.model_bench import DetectorBytes, Direct, LevelResult, ModelBenchResult, WireRun
 from orchestrator.bench.payloads import Payloads
 from orchestrator.bench.server_stats import ModelCounters
 from orchestrator.bench.settings import LoadMode, LoadSettings, ModelBenchConfig
@@ -26,8 +26,12 @@ def window(latency_ms: float, frames: int, seconds: float = 1.0) -> Window:
     return Window(0, int(seconds * 1e9), np.full(frames, int(latency_ms * 1e6), dtype=np.int64), 0)
 
 
-def outcome(latency_ms: float, frames: int) -> WindowsOutcome:
-    return WindowsOutcome(window(latency_ms, frames), measured=3, stable=True, cpu=CpuUsage(90.0, 95.0))
+def outcome(latency_ms: float, frames: int, spread: float = 0.02) -> WindowsOutcome:
+    """Three 1 s windows around ``frames`` fps and ``latency_ms``, ``spread`` apart (max/min - 1): the noise."""
+    windows = (window(latency_ms, frames), window(latency_ms * (1 + spread), frames, seconds=1 + spread),
+               window(latency_ms, frames))  # fmt: skip
+    return WindowsOutcome(window(latency_ms, frames), measured=3, stable=True, cpu=CpuUsage(90.0, 95.0),
+                          windows=windows)  # fmt: skip
 
 
 def counters(requests: int, batches: dict[int, int], request_ms: float) -> ModelCounters:
@@ -65,4 +69,5 @@ def make_result(levels: tuple[LevelResult, ...], mode: LoadMode = LoadMode.CONCU
         {"platform": "Linux", "python": "3.11.7", "cpu_model": "test CPU", "logical_cpus": 2,
          "load_average": [0.5, 0.5, 0.5]},
         [1.0, 1.0, 1.0], "2.51.0", target, footage, Direct(settings, None, None), (run,),
+        DetectorBytes(416 * 416 * 3 + 5 * 4, 300 * 6 * 4 + 4), False,
     )  # fmt: skip
