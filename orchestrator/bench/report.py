@@ -72,11 +72,15 @@ def model_section(result: ModelBenchResult) -> Json:
     }
 
 
-def latency_block(outcome: WindowsOutcome) -> Json:
-    """Throughput, latency distribution and CPU of one set of reported windows."""
+def latency_block(outcome: WindowsOutcome, percentile: int | None = None) -> Json:
+    """Throughput, latency distribution and CPU of one set of reported windows; with ``percentile`` (perf_analyzer's
+    ``--percentile``) that percentile of the latency too."""
     window = outcome.reported
     summary = LatencySummary.of(window.latencies_ns)
+    extra = {} if percentile is None or summary is None else {
+        "percentile_ms": {"percentile": percentile, "value_ms": window.latency_ns(percentile) / 1e6}}
     return {
+        **extra,
         "throughput_fps": window.throughput,
         "latency_ms": None if summary is None else summary.to_dict(),
         "cdf_ms": cdf_points(window.latencies_ns),
@@ -165,7 +169,7 @@ def _run(result: ModelBenchResult, run: WireRun) -> Json:
 
 
 def _level(result: ModelBenchResult, level: LevelResult) -> Json:
-    client = latency_block(level.server.outcome)
+    client = latency_block(level.server.outcome, result.config.windows.percentile)
     direct = None if level.direct is None else direct_block(level.direct)
     key = "concurrency" if result.config.load.mode is LoadMode.CONCURRENCY else "request_rate"
     return {

@@ -72,8 +72,9 @@ def _model_lines(section: Json) -> list[str]:
         f"model: {target['model']}" + (f" (ensemble: {' -> '.join(target['composing_models'])})"
                                        if target["ensemble"] else "") + f" on the {config['server']} server",
         f"windows: warm-up {windows['warmup_s']:g} s, {windows['window_s']:g} s windows, up to "
-        f"{windows['max_windows']}, reporting the last {windows['stable_windows']} "
-        f"(stable when within {windows['stability_pct']:g} %)",
+        f"{windows['max_windows']}, reporting the last {windows['stable_windows']} (stable when max/min of their "
+        f"fps and of their {windows.get('latency_metric', 'p50')} latency are each within "
+        f"{windows['stability_pct']:g} %, perf_analyzer's rule)",
         "direct baseline: " + (direct["unavailable"] or
                                f"{direct['backend']}, {direct.get('model_file')}, intra_op_threads "
                                f"{direct.get('intra_op_threads')} (0 = all cores), same frames and batch"),
@@ -95,10 +96,21 @@ def _detector_lines(detector: Json, footage: Json) -> list[str]:
 def _run_lines(run: Json) -> list[str]:
     title = (f"wire {run['wire_format']} ({', '.join(run['inputs'])}, "
              f"{run['bytes_per_request'] / 1e6:.2f} MB per request); latency in ms, per frame")  # fmt: skip
-    client = render_rows(_CLIENT_HEADER, [_client_row(level) for level in run["levels"]])
+    client = render_rows(*_client_table(run["levels"]))
     server = render_rows(_SERVER_HEADER, [row for level in run["levels"] for row in _server_rows(level)])
     return [title, *client, "", "server side (Triton statistics, mean ms per request):", *server,
             "", *_summary_lines(run["summary"])]  # fmt: skip
+
+
+def _client_table(levels: list[Json]) -> tuple[tuple[str, ...], list[list[str]]]:
+    """The client table; with --percentile N, a pN column last (perf_analyzer reports the percentile it judged)."""
+    rows = [_client_row(level) for level in levels]
+    chosen = [level["client"].get("percentile_ms") for level in levels]
+    named = next((c for c in chosen if c is not None), None)
+    if named is None:
+        return _CLIENT_HEADER, rows
+    values = [fmt(None if c is None else c["value_ms"]) for c in chosen]
+    return (*_CLIENT_HEADER, f"p{named['percentile']}"), [[*row, v] for row, v in zip(rows, values, strict=True)]
 
 
 def _client_row(level: Json) -> list[str]:
