@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from orchestrator.cli.options import ModelRepositoryOption
 from orchestrator.paths import DEFAULT_MODEL_REPOSITORY
 from orchestrator.triton.embedded import (
     DEFAULT_GRPC_PORT,
@@ -16,6 +15,7 @@ from orchestrator.triton.embedded import (
     EmbeddedTriton,
     EmbeddedTritonConfig,
     ServerPorts,
+    repository_location,
 )
 from orchestrator.triton.errors import EmbeddedTritonError
 
@@ -25,7 +25,12 @@ class _Stop(Exception):
 
 
 def serve(
-    model_repository: ModelRepositoryOption = DEFAULT_MODEL_REPOSITORY,
+    model_repository: Annotated[str, typer.Option(
+        help="Triton model repository: a directory, or the model store as s3://BUCKET/PREFIX "
+             "(s3://HOST:PORT/BUCKET/PREFIX for an S3-compatible endpoint; credentials from the AWS variables).",
+        show_default=True)] = str(DEFAULT_MODEL_REPOSITORY),
+    explicit_model_control: Annotated[bool, typer.Option(
+        help="Load every model at start, then only on request (rollout); always on for s3://.")] = False,
     http_port: Annotated[int, typer.Option(help="HTTP/REST port (0 picks a free one).")] = DEFAULT_HTTP_PORT,
     grpc_port: Annotated[int, typer.Option(help="gRPC port (0 picks a free one).")] = DEFAULT_GRPC_PORT,
     metrics_port: Annotated[int, typer.Option(help="Prometheus metrics port.")] = DEFAULT_METRICS_PORT,
@@ -34,13 +39,14 @@ def serve(
 ) -> None:
     """Start a real Triton server (bundled, CPU) on the model repository and serve until stopped."""
     config = EmbeddedTritonConfig(
-        model_repository, ServerPorts(http_port, grpc_port, metrics_port), host=host, log_path=log_file
-    )
+        model_repository, ServerPorts(http_port, grpc_port, metrics_port), host=host, log_path=log_file,
+        explicit_model_control=explicit_model_control,
+    )  # fmt: skip
     server = EmbeddedTriton(config)
     previous = signal.signal(signal.SIGTERM, _raise_stop)
     try:
         endpoints = server.start()
-        typer.echo(f"Triton ready: models in {model_repository.resolve()}")
+        typer.echo(f"Triton ready: models in {repository_location(model_repository)}")
         typer.echo(f"  gRPC     {endpoints.grpc_url}")
         typer.echo(f"  HTTP     {endpoints.http_url}")
         typer.echo(f"  metrics  {endpoints.metrics_url}")

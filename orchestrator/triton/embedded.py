@@ -55,13 +55,17 @@ class ServerPorts:
 
 @dataclass(frozen=True)
 class EmbeddedTritonConfig:
-    model_repository: Path
+    model_repository: Path | str
+    """A local directory, or ``s3://bucket/prefix`` / ``s3://host:port/bucket/prefix`` (the model store; its
+    credentials come from the usual AWS variables, which the server inherits)."""
     ports: ServerPorts = field(default_factory=ServerPorts)
     host: str = "127.0.0.1"
     startup_timeout_s: float = DEFAULT_STARTUP_TIMEOUT_S
     log_path: Path | None = None
     """Server output goes here; None sends it to a temporary file (its tail is shown on failure)."""
     log_verbose: int = 0
+    explicit_model_control: bool = False
+    """Load every model at start, then load and unload only on request (model rollout). Always on for S3."""
 
 
 @dataclass(frozen=True)
@@ -101,9 +105,7 @@ class EmbeddedTriton:
 
     def start(self) -> ServerEndpoints:
         """Start the server and block until it and every model in the repository are ready."""
-        repository = self._config.model_repository.resolve()
-        if not (repository / "").is_dir():
-            raise EmbeddedTritonError(f"model repository {repository} does not exist")
+        repository = repository_location(self._config.model_repository)
         install = find_installation()
         check_models_numpy(_server_path())
         self._workdir = Path(tempfile.mkdtemp(prefix="pitchside-triton-"))
@@ -161,8 +163,15 @@ class EmbeddedTriton:
     ) -> None:
         await asyncio.to_thread(self.stop)
 
-    def _command(self, install: "TritonInstallation", repository: Path, backends: Path) -> list[str]:
+    def _command(self, install: "TritonInstallation", repository: str, backends: Path) -> list[str]:
         ports = self._config.ports
+        explicit = self._config.explicit_model_control or is_s3(repository)
+        control = ["--model-control-mode=explicit", "--load-model=*"] if explicit else []
+        return [*self._base_command(install, repository, backends, ports), *control]
+
+    def _base_command(
+        self, install: "TritonInstallation", repository: str, backends: Path, ports: ServerPorts
+    ) -> list[str]:
         return [
             str(install.server_binary),
             f"--model-repository={repository}",
@@ -195,6 +204,20 @@ class EmbeddedTriton:
         raise EmbeddedTritonError(
             f"tritonserver was not ready after {self._config.startup_timeout_s:.0f} s:\n{self.log_tail()}"
         )
+
+
+def is_s3(repository: Path | str) -> bool:
+    return str(repository).startswith("s3://")
+
+
+def repository_location(repository: Path | str) -> str:
+    """What ``--model-repository`` gets: an S3 URL as it is, a local directory as an absolute path."""
+    if is_s3(repository):
+        return str(repository)
+    path = Path(repository).resolve()
+    if not path.is_dir():
+        raise EmbeddedTritonError(f"model repository {path} does not exist")
+    return str(path)
 
 
 @dataclass(frozen=True)
