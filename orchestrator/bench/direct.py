@@ -55,7 +55,7 @@ class DirectSettings:
         return cls(
             detector_path=_model_file(repository / Stage.DETECTOR.value, params.get("onnx_file", "model.onnx")),
             intra_op_threads=int(params.get("intra_op_threads", "0")),
-            input_size=_input_size(detector),
+            input_size=detector_input_size(detector),
         )
 
     def describe(self) -> dict[str, Any]:
@@ -126,7 +126,7 @@ def build_pipeline(
     return DirectPipeline(stages, tensors, detector, settings.input_size, wire)
 
 
-def _input_size(detector_config: Mapping[str, Any]) -> int:
+def detector_input_size(detector_config: Mapping[str, Any]) -> int:
     for spec in detector_config.get("input", []):
         if spec.get("name") == DETECTOR_INPUT:
             return int(spec["dims"][0])

@@ -19,6 +19,7 @@ from orchestrator.bench.direct import (
     DirectUnavailableError,
     FrameDetector,
     build_pipeline,
+    detector_input_size,
     load_detector,
 )
 from orchestrator.bench.footage import Footage, load_footage
@@ -106,8 +107,9 @@ async def _measure(
     version, target = await client.server_version(), await describe_target(client, config.target_model)
     progress.note(f"Triton {version} at {url}: {target.model} ready")
     direct = await _prepare_direct(client, config, target, recorded)
-    tensors = await asyncio.to_thread(_stage_tensors, footage, direct)
-    detector_bytes = detector_io_bytes(await client.model_config(DETECTOR_MODEL))
+    detector_config = await client.model_config(DETECTOR_MODEL)
+    tensors = await asyncio.to_thread(_stage_tensors, footage, detector_config)
+    detector_bytes = detector_io_bytes(detector_config)
     progress.plan(len(config.wire_formats) * len(config.load.levels) * config.windows.max_windows, "windows")
     runs = tuple([await _wire_run(client, config, target, tensors, direct, w, progress)
                   for w in config.wire_formats])  # fmt: skip
@@ -204,10 +206,14 @@ async def _prepare_direct(
     return Direct(settings, detector, None)
 
 
-def _stage_tensors(footage: Footage, direct: Direct) -> StageTensors:
-    if direct.settings is None:
+def _stage_tensors(footage: Footage, detector_config: dict[str, Any]) -> StageTensors:
+    """Letterboxed frames at the served detector's size, whether or not the direct baseline runs (the letterbox
+    wire sends them); none when the server has no such detector."""
+    try:
+        size = detector_input_size(detector_config)
+    except DirectUnavailableError:
         return StageTensors(footage, (), ())
-    return compute_stage_tensors(footage, direct.settings.input_size)
+    return compute_stage_tensors(footage, size)
 
 
 def _pipeline(target: Target, tensors: StageTensors, direct: Direct, wire: WireFormat) -> DirectPipeline | None:

@@ -17,7 +17,7 @@ def test_quick_pipeline_bench_writes_a_valid_report(bench_triton_url: str, tmp_p
     out = tmp_path / "pipeline.json"
     result = CliRunner().invoke(
         app, ["bench", "pipeline", "--quick", "--streams", "2", "--fps", "5", "--triton-url", bench_triton_url,
-              "--json", str(out)],
+              "--json", str(out), "--plot-dir", str(tmp_path / "plots")],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     report = json.loads(out.read_text())
@@ -39,3 +39,12 @@ def test_quick_pipeline_bench_writes_a_valid_report(bench_triton_url: str, tmp_p
     assert section["added_latency_ms"] == pytest.approx(expected_added)
     assert section["ratio_vs_direct"]["throughput"] is None, "live streams offer a rate, not a capacity"
     assert "added latency (glass-to-event p50 - direct p50)" in result.output
+    assert set(section["cdf_ms_by_stage"]) == set(stages)
+    assert section["cdf_ms_by_stage"]["glass_to_event"] == section["cdf_ms"]
+    timeline = section["timeline"]
+    assert [point["t_s"] for point in timeline] == [0.0, 1.0, 2.0], "3 s of footage, one point per second"
+    assert sum(point["events"] for point in timeline) == stages["glass_to_event"]["count"]
+    frames_in = sum(stream["frames_in"] for stream in section["streams"])
+    assert sum(point["events"] + point["errors"] + point["dropped"] for point in timeline) == frames_in
+    plots = sorted(path.name for path in (tmp_path / "plots").iterdir())
+    assert plots == ["pipeline_drops.png", "pipeline_latency_cdf.png"]
