@@ -117,6 +117,10 @@ def model(
         "Write the frames as perf_analyzer --input-data JSON, to cross-check with perf_analyzer itself."))] = None,
     plot_dir: Annotated[Path | None, typer.Option(help="Write PNG plots here (needs matplotlib).")] = None,
     triton_url: BenchTritonUrlOption = None,
+    protocol: Annotated[str, typer.Option("-i", "--protocol", help="grpc: the only protocol pitchside speaks "
+                                          "(accepted for perf_analyzer's -i).")] = "grpc",
+    batch_size: Annotated[int, typer.Option("-b", "--batch-size", help="1: one frame per request, as a camera sends "
+                                            "them (accepted for perf_analyzer's -b).")] = 1,
     model_repository: ModelRepositoryOption = DEFAULT_MODEL_REPOSITORY,
 ) -> None:  # fmt: skip
     """Concurrency sweep (or request-rate sweep) against a model on Triton, with the direct baseline beside it.
@@ -126,6 +130,7 @@ def model(
     """
     outputs = Outputs(json_path, csv_path, input_data_path, plot_dir)
     try:
+        _perf_analyzer_only(protocol, batch_size)
         load = _load(concurrency, request_rate, arrival, max_inflight, quick)
         interval_s = _interval_s(measurement_interval, window_s)
         windows = _windows(quick, warmup_s, interval_s, max_windows, stable_windows, stability_pct, percentile)
@@ -216,6 +221,15 @@ def _load(concurrency: str | None, rate: str | None, arrival: Arrival, max_infli
     else:
         levels = tuple(float(level) for level in (QUICK_CONCURRENCY if quick else DEFAULT_CONCURRENCY))
     return LoadSettings(LoadMode.CONCURRENCY, levels, arrival, max_inflight)
+
+
+def _perf_analyzer_only(protocol: str, batch_size: int) -> None:
+    """perf_analyzer flags pitchside accepts only at the one value it measures."""
+    if protocol.lower() != "grpc":
+        raise ValueError(f"-i {protocol}: pitchside speaks gRPC only; use -i grpc and the server's gRPC port (8001)")
+    if batch_size != 1:
+        raise ValueError(f"-b {batch_size}: pitchside sends one frame per request, as a camera does, and Triton's "
+                         "dynamic batcher forms the batches; raise --concurrency-range to load it harder")  # fmt: skip
 
 
 def _interval_s(measurement_interval_ms: float | None, window_s: float | None) -> float | None:

@@ -37,6 +37,9 @@ runner = CliRunner()
         (["--footage", "no-such-clip.avi"], "--footage no-such-clip.avi is not a file"),
         (["-f", "no-such-dir/pa.csv"], "-f/--csv no-such-dir/pa.csv: directory"),
         (["--json", "no-such-dir/r.json"], "does not exist; create it first"),
+        (["-i", "http"], "-i http: pitchside speaks gRPC only; use -i grpc"),
+        (["-b", "4"], "-b 4: pitchside sends one frame per request"),
+        (["--standin-detector", "-u", "localhost:8001"], "needs the embedded server: leave out -u/--triton-url"),
     ],
 )
 def test_bad_model_arguments_exit_2_in_one_line_before_any_server_starts(args: list[str], message: str) -> None:
@@ -59,7 +62,8 @@ def test_perf_analyzer_flags_reach_the_configuration_and_the_outputs(
         return dataclasses.replace(sweep_result, config=config)
 
     monkeypatch.setattr(bench_cli, "run_model_bench", fake_run)
-    args = ["bench", "model", "-m", "detection", "-u", "triton.example:8001", "--concurrency-range", "1:2:1",
+    args = ["bench", "model", "-m", "detection", "-u", "triton.example:8001", "-i", "grpc", "-b", "1",
+            "--concurrency-range", "1:2:1",
             "-p", "1500", "--percentile", "95", "-s", "5", "-r", "4", "--stable-windows", "2",
             "-f", str(tmp_path / "pa.csv"), "--json", str(tmp_path / "r.json")]  # fmt: skip
     result = runner.invoke(app, args)
