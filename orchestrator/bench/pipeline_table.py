@@ -27,6 +27,7 @@ def pipeline_lines(section: Json) -> list[str]:
                 for s in section["streams"]
             ),
         ),
+        *timeline_lines(section.get("timeline", [])),
         "",
         "latency per frame, ms:",
         *render_rows(
@@ -38,6 +39,16 @@ def pipeline_lines(section: Json) -> list[str]:
         ),
     ]
     return lines + _direct_lines(section)
+
+
+def timeline_lines(timeline: list[Json]) -> list[str]:
+    """Drops per second of footage, so a reader sees whether they came in bursts or steadily."""
+    if not timeline:
+        return []
+    if not any(point["dropped"] or point["errors"] for point in timeline):
+        return ["no frame dropped or failed"]
+    return [f"dropped per second of footage: {' '.join(str(point['dropped']) for point in timeline)}",
+            f"frame errors per second:       {' '.join(str(point['errors']) for point in timeline)}"]  # fmt: skip
 
 
 def _direct_lines(section: Json) -> list[str]:

@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 
 from orchestrator.bench.pipeline_bench import timeline
+from orchestrator.bench.pipeline_table import timeline_lines
 from orchestrator.bench.plots import write_plots
 
 
@@ -48,3 +49,10 @@ def test_pipeline_plots_are_written(tmp_path: Path) -> None:
     paths = write_plots({"pipeline": section}, tmp_path / "plots")
     assert [p.name for p in paths] == ["pipeline_latency_cdf.png", "pipeline_drops.png"]
     assert all(p.read_bytes().startswith(b"\x89PNG") for p in paths)
+
+
+def test_the_table_shows_drops_per_second_of_footage() -> None:
+    points = timeline([_event("camera-0", seq) for seq in (0, 1, 4)], 2.0, {"camera-0": 6})
+    assert timeline_lines(points) == ["dropped per second of footage: 0 2 1",
+                                       "frame errors per second:       0 0 0"]  # fmt: skip
+    assert timeline_lines(timeline([_event("camera-0", 0)], 2.0, {"camera-0": 1})) == ["no frame dropped or failed"]
