@@ -164,13 +164,13 @@ class PodOwner:
     def requests(self) -> dict[str, int]:
         """What the pod asks the scheduler for: the larger of its containers' sum and any one init container
         (init containers run one at a time, before the others). CPU in millicores, memory in bytes."""
-        containers = [_requests(c) for c in self.containers(init=False)]
-        inits = [_requests(c) for c in self.spec.get("initContainers", [])]
+        containers = [container_requests(c) for c in self.containers(init=False)]
+        inits = [container_requests(c) for c in self.spec.get("initContainers", [])]
         keys = {k for r in containers + inits for k in r}
         return {k: max([sum(r.get(k, 0) for r in containers)] + [r.get(k, 0) for r in inits]) for k in keys}
 
 
-def _requests(container: Resource) -> dict[str, int]:
+def container_requests(container: Resource) -> dict[str, int]:
     requests = container.get("resources", {}).get("requests", {})
     parsed = {name: int(value) for name, value in requests.items() if name not in ("cpu", "memory")}
     if "cpu" in requests:

@@ -34,7 +34,7 @@ def test_production_triton_pod_request_is_the_larger_of_triton_and_its_plan_buil
     wanted = triton.requests()
     assert wanted["nvidia.com/gpu"] == 1
     assert wanted["cpu"] <= nodes.NODE_TYPES["g5.xlarge"].room_cpu_m
-    assert wanted["cpu"] == max(checks._requests(c)["cpu"] for c in triton.containers())
+    assert wanted["cpu"] == max(checks.container_requests(c)["cpu"] for c in triton.containers())
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
