@@ -1,8 +1,10 @@
 """``pitchside bench``: measure latency and throughput the way an engineer can trust and compare.
 
 ``bench model`` sweeps concurrency (or request rate) against a model or ensemble and measures the
-direct baseline beside every level; ``bench compare`` sets two saved reports side by side;
-``bench schema`` prints the JSON Schema every report validates against.
+direct baseline beside every level, taking perf_analyzer's flags where the two overlap; ``bench pipeline`` runs
+simulated live cameras through the whole orchestrator; ``bench compare`` sets two saved reports side by side
+against their measured noise; ``bench schema`` prints the JSON Schema every report validates against. Errors
+are one line on stderr: exit 2 for a bad argument (before any server starts), 1 for a failure.
 """
 
 import asyncio
