@@ -36,6 +36,10 @@ _CONTEXT_KEYS: Final = (("machine", "cpu_model"), ("machine", "logical_cpus"), (
 
 
 _PIPELINE_HEADER: Final = ("figure", "A", "B", "change")
+PIPELINE_NOISE_NOTE: Final = (
+    "pipeline figures come from one run each: no measured noise to weigh these changes against (repeat a run to "
+    "see how far it moves)"
+)
 
 
 def compare_reports(a: Json, b: Json) -> list[str]:
@@ -67,7 +71,7 @@ def pipeline_comparison(a: Json, b: Json) -> list[str]:
     for name, read in _PIPELINE_FIGURES:
         first, second = read(a), read(b)
         rows.append([name, fmt(first, ".2f"), fmt(second, ".2f"), _change(first, second)])
-    return [*lines, "pipeline:", *render_rows(_PIPELINE_HEADER, rows)]
+    return [*lines, "pipeline:", *render_rows(_PIPELINE_HEADER, rows), PIPELINE_NOISE_NOTE]
 
 
 def _total_fps(section: Json) -> float:

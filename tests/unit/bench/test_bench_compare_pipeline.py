@@ -22,6 +22,7 @@ def test_pipeline_sections_compare_figure_by_figure() -> None:
     assert rows["events/s, all streams"][-4:] == ["10.00", "15.00", "+50.0", "%"]
     assert rows["frames dropped"][-3:] == ["0.00", "30.00", "-"], "no relative change from zero"
     assert rows["added latency ms"][-4:] == ["20.00", "200.00", "+900.0", "%"]
+    assert lines[-1].startswith("pipeline figures come from one run each: no measured noise")
 
 
 def test_reports_without_a_shared_section_say_so() -> None:
