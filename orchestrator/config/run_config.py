@@ -40,7 +40,9 @@ DEFAULT_SINK: Final = "jsonl:out/events.jsonl"
 DEFAULT_REQUEST_TIMEOUT_S: Final = 5.0
 DEFAULT_STALENESS_BUDGET_S: Final = 0.5
 """Live frames older than this when their turn comes are skipped (Roboflow's InferencePipeline uses 0.5 s)."""
-DEFAULT_LIVE_BUFFER: Final = 2
+DEFAULT_LIVE_BUFFER: Final = 5
+"""Live: room for half a second of a 10 fps camera, so a slow inference is absorbed while the consumer keeps up
+(over capacity the freshest frame wins whatever the size, see DropPolicy.DROP_OLDEST)."""
 DEFAULT_OFFLINE_BUFFER: Final = 8
 DEFAULT_LIVE_IN_FLIGHT: Final = 1
 """Live: one frame per stream at Triton. A second one only waits in Triton's queue, where the staleness budget

@@ -5,16 +5,24 @@ import time
 from collections import deque
 from collections.abc import Callable
 from enum import StrEnum
+from statistics import median
+from typing import Final
 
 from orchestrator.pipeline.items import BufferItem
 from orchestrator.sources.frame import Frame
 
+RATE_WINDOW: Final = 9
+"""Arrival and service intervals are the medians of this many recent samples: one slow inference is a burst to
+absorb, not a sign of overload; five in a row are."""
+
 
 class DropPolicy(StrEnum):
     DROP_OLDEST = "drop_oldest"
-    """Live: the freshest frame wins. A full buffer evicts its oldest frame; a taker gets the newest frame
-    and the older ones waiting before it are dropped as superseded; a frame older than the staleness
-    budget is skipped. Latency cannot creep."""
+    """Live. While the consumer keeps up (it takes frames faster than they arrive, on average), frames are
+    taken in order: a burst or a slow inference is absorbed by the buffer instead of dropped. Once it does
+    not keep up, the freshest frame wins: a taker gets the newest frame and the older ones waiting before it
+    are dropped as superseded. Either way a full buffer evicts its oldest frame and a frame older than the
+    staleness budget is skipped, so latency cannot creep."""
     BLOCK = "block"
     """Offline: a full buffer makes the source wait; every frame is processed, none dropped."""
 
@@ -34,6 +42,7 @@ class FrameBuffer:
         policy: DropPolicy,
         staleness_budget_s: float | None,
         on_drop: Callable[[Frame, DropReason], None],
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if capacity < 1:
             raise ValueError("capacity must be at least 1")
@@ -41,9 +50,16 @@ class FrameBuffer:
         self._policy = policy
         self._staleness_s = staleness_budget_s if policy is DropPolicy.DROP_OLDEST else None
         self._on_drop = on_drop
+        self._clock = clock
         self._items: deque[BufferItem] = deque()
         self._changed = asyncio.Condition()
         self._closed = False
+        self._arrivals: deque[float] = deque(maxlen=RATE_WINDOW)
+        """Recent intervals between frames put."""
+        self._services: deque[float] = deque(maxlen=RATE_WINDOW)
+        """Recent times the consumer spent per frame (from a take to its next get call)."""
+        self._last_put: float | None = None
+        self._last_take: float | None = None
 
     @property
     def depth(self) -> int:
@@ -55,20 +71,24 @@ class FrameBuffer:
             if self._closed:
                 raise RuntimeError("put on a closed frame buffer")
             if isinstance(item, Frame):
+                self._sample(self._arrivals, self._last_put)
+                self._last_put = self._clock()
                 await self._make_room()
             self._items.append(item)
             self._changed.notify_all()
 
     async def get(self) -> BufferItem | None:
         """The next item to process; None once the buffer is closed and empty."""
+        self._sample(self._services, self._last_take)
         async with self._changed:
             while True:
                 await self._changed.wait_for(lambda: bool(self._items) or self._closed)
                 if not self._items:
                     return None
-                item = self._take_freshest()
+                item = self._take_freshest() if not self._keeping_up() else self._items.popleft()
                 self._changed.notify_all()
                 if not self._is_stale(item):
+                    self._last_take = self._clock()
                     return item
 
     async def close(self) -> None:
@@ -76,6 +96,16 @@ class FrameBuffer:
         async with self._changed:
             self._closed = True
             self._changed.notify_all()
+
+    def _keeping_up(self) -> bool:
+        """Live: the consumer spends less per frame than the time between frames, so a backlog drains."""
+        if self._policy is not DropPolicy.DROP_OLDEST:
+            return True
+        return bool(self._services and self._arrivals) and median(self._services) < median(self._arrivals)
+
+    def _sample(self, window: deque[float], since: float | None) -> None:
+        if since is not None:
+            window.append(self._clock() - since)
 
     def _take_freshest(self) -> BufferItem:
         """The next item; under DROP_OLDEST a frame with newer frames right behind it yields to the newest."""
@@ -98,7 +128,7 @@ class FrameBuffer:
     def _is_stale(self, item: BufferItem) -> bool:
         if self._staleness_s is None or not isinstance(item, Frame):
             return False
-        if time.monotonic() - item.ready_mono <= self._staleness_s:
+        if self._clock() - item.ready_mono <= self._staleness_s:
             return False
         self._on_drop(item, DropReason.STALE)
         return True

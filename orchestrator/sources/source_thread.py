@@ -31,6 +31,8 @@ _HANDOFF_POLL_S: Final = 0.2
 MAX_PACING_GAP_S: Final = 1.0
 """Consecutive frames further apart than this on the media clock (or going back) are a discontinuity: pacing
 starts afresh from that frame instead of waiting out the gap."""
+PACING_SLACK_S: Final = 0.05
+"""A frame this late for its paced time starts a new anchor: lateness never accumulates into a burst."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +127,7 @@ class SourceThread:
         start_wall, start_mono = time.time(), time.monotonic()
         first_seq = self._seq
         timed = reader if isinstance(reader, TimedFrameReader) else None
-        pacing: tuple[float, float] | None = None  # (media ts, monotonic) of the frame pacing counts from
+        anchor: tuple[float, float] | None = None  # (media ts, monotonic) that pacing counts from
         previous_ts: float | None = None
         while not self._stop.is_set():
             if self._max_frames is not None and self._seq >= self._max_frames:
@@ -147,7 +149,7 @@ class SourceThread:
             if timing is not None and self._already_emitted(timing):
                 continue
             if timing is not None and self._spec.is_live:
-                pacing = self._pace(timing.media_ts_s, previous_ts, pacing)
+                anchor = self._pace(timing.media_ts_s, previous_ts, anchor)
                 previous_ts = timing.media_ts_s
             if timing is not None and timing.captured_at is not None:
                 captured_at = timing.captured_at  # the source's own capture clock (HLS PROGRAM-DATE-TIME)
@@ -167,13 +169,21 @@ class SourceThread:
     def _pace(
         self, media_ts: float, previous_ts: float | None, anchor: tuple[float, float] | None
     ) -> tuple[float, float]:
-        """Hold a frame until its media time, counted from ``anchor``; returns the anchor for the next frame.
+        """Hold a frame until its media time, counted from ``anchor`` (media ts, monotonic); returns the anchor
+        for the next frame.
 
-        A discontinuity (a gap over MAX_PACING_GAP_S, or time going back) starts a new anchor at this frame."""
+        Early frames (a segment downloaded at once, an encoder catching up) wait for their time, so a burst
+        reaches the buffer at the rate it was captured. A frame more than PACING_SLACK_S late (the source's
+        clock runs slow, or we fell behind) starts a new anchor rather than releasing a catch-up burst, and so
+        does a discontinuity (a gap over MAX_PACING_GAP_S, or time going back)."""
+        now = time.monotonic()
         gap = None if previous_ts is None else media_ts - previous_ts
         if anchor is None or gap is None or not 0.0 <= gap <= MAX_PACING_GAP_S:
-            return media_ts, time.monotonic()
-        self._sleep_until(anchor[1] + (media_ts - anchor[0]))
+            return media_ts, now
+        due = anchor[1] + (media_ts - anchor[0])
+        if due < now - PACING_SLACK_S:
+            return media_ts, now
+        self._sleep_until(due)
         return anchor
 
     def _hand_off(self, item: BufferItem) -> bool:

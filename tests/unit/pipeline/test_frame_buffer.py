@@ -6,7 +6,7 @@ import pytest
 
 from orchestrator.events.model import StreamState
 from orchestrator.pipeline.frame_buffer import DropPolicy, DropReason, FrameBuffer
-from orchestrator.pipeline.items import StatusMarker
+from orchestrator.pipeline.items import BufferItem, StatusMarker
 from orchestrator.sources.frame import Frame
 
 
@@ -92,3 +92,62 @@ async def test_put_after_close_is_an_error() -> None:
     await buffer.close()
     with pytest.raises(RuntimeError):
         await buffer.put(frame(0))
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def frame_at(seq: int, clock: Clock) -> Frame:
+    return Frame("cam", seq, np.zeros((2, 2, 3), np.uint8), seq / 10, time.time(), 0.0, clock.now)
+
+
+async def live_stream(service_s: float, spike_s: float) -> tuple[list[int], list[tuple[int, DropReason]]]:
+    """Frames every 100 ms for 2 s, to a consumer that spends ``service_s`` on each (``spike_s`` on frame 5) and
+    asks for the next one as soon as it is done, as the stream's dispatcher does. The clock jumps from event to
+    event, so the outcome does not depend on this machine's speed."""
+    clock, drops, taken = Clock(), Drops(), []
+    buffer = FrameBuffer(5, DropPolicy.DROP_OLDEST, 0.5, drops, clock)
+    start, free_at = clock.now, clock.now
+    asking: asyncio.Task[BufferItem | None] | None = None
+
+    async def answered() -> bool:
+        nonlocal asking, free_at
+        await asyncio.sleep(0)
+        if asking is None or not asking.done():
+            return False
+        item = asking.result()
+        assert isinstance(item, Frame)
+        taken.append(item.seq)
+        free_at, asking = clock.now + (spike_s if item.seq == 5 else service_s), None
+        return True
+
+    for seq in range(20):
+        arrival = start + seq * 0.1
+        while asking is None and free_at <= arrival:  # done before this frame arrives: it asks for the next
+            clock.now = free_at
+            asking = asyncio.create_task(buffer.get())
+            await answered()
+        clock.now = arrival
+        await buffer.put(frame_at(seq, clock))
+        await answered()
+    if asking is not None:
+        asking.cancel()
+    return taken, drops.seen
+
+
+async def test_with_capacity_to_spare_a_slow_frame_delays_the_next_ones_but_drops_none() -> None:
+    taken, dropped = await live_stream(service_s=0.04, spike_s=0.35)
+    assert dropped == []
+    assert taken == list(range(20)), "the backlog after the 350 ms frame is worked off in order"
+
+
+async def test_over_capacity_the_freshest_frame_still_wins() -> None:
+    taken, dropped = await live_stream(service_s=0.25, spike_s=0.25)
+    assert {reason for _, reason in dropped} == {DropReason.SUPERSEDED}
+    assert taken == sorted(taken)
+    assert len(taken) < 12, "about one frame in 2.5 gets through, and it is the newest waiting"

@@ -110,5 +110,5 @@ async def test_frames_are_paced_by_their_media_timestamps(monkeypatch: pytest.Mo
               (30.1, (2, 1), None)]  # fmt: skip
     items = await collect(HLS, [TimedReader(script, ends=True)])
     assert len([i for i in items if isinstance(i, Frame)]) == 5
-    assert len(dues) == 3, "the first frame and the one after the 19.75 s gap start a new anchor"
-    assert dues[1] - dues[0] == pytest.approx(0.15)
+    assert len(dues) == 3, "the first frame and the one after the 19.75 s gap are handed on at once"
+    assert dues[1] - dues[0] == pytest.approx(0.15), "due at its media time, counted from the anchor"
