@@ -73,11 +73,20 @@ class FrameContext:
 
 
 @dataclass(frozen=True, slots=True)
+class ModelRef:
+    """The Triton model and version that answered, as Triton itself reported them."""
+
+    name: str
+    version: str
+
+
+@dataclass(frozen=True, slots=True)
 class DetectionEvent:
     frame: FrameContext
     detections: tuple[TrackedDetection, ...]
     latency: StageLatency
     emitted_at: float
+    model: ModelRef
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +158,7 @@ def to_json_dict(event: Event) -> dict[str, Any]:
         **envelope,
         **body,
         "detections": [_detection(d, event.frame) for d in event.detections],
+        "model": {"name": event.model.name, "version": event.model.version},
         "latency_ms": {
             "decode": round(event.latency.decode_ms, 3),
             "queue": round(event.latency.queue_ms, 3),

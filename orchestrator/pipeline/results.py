@@ -30,7 +30,14 @@ class Failed:
     message: str
 
 
-Result = Inferred | Failed | StatusMarker
+@dataclass(frozen=True, slots=True)
+class Expired:
+    """A live frame Triton dropped from its queue when its staleness budget ran out: a drop, not an error."""
+
+    frame: Frame
+
+
+Result = Inferred | Failed | Expired | StatusMarker
 
 
 def failed(frame: Frame, code: FrameErrorCode, message: str) -> Failed:

@@ -22,6 +22,7 @@ from orchestrator.events.model import (
     FrameContext,
     FrameErrorCode,
     FrameErrorEvent,
+    ModelRef,
     StageLatency,
     StatusEvent,
     StreamState,
@@ -30,14 +31,19 @@ from orchestrator.events.model import (
 from orchestrator.pipeline.frame_buffer import DropReason, FrameBuffer
 from orchestrator.pipeline.items import BufferItem, StatusMarker, UndecodableFrame
 from orchestrator.pipeline.reorder import Reorderer
-from orchestrator.pipeline.results import Failed, Inferred, Result, failed
+from orchestrator.pipeline.results import Expired, Failed, Inferred, Result, failed
 from orchestrator.sources.capture import FrameReader, open_reader
 from orchestrator.sources.frame import Frame
 from orchestrator.sources.source_thread import SourceThread
 from orchestrator.sources.spec import SourceSpec
 from orchestrator.tracking.tracker import Tracker
 from orchestrator.triton.detections import Detections
-from orchestrator.triton.errors import InferenceFailedError, InferenceRejectedError, TritonUnavailableError
+from orchestrator.triton.errors import (
+    InferenceExpiredError,
+    InferenceFailedError,
+    InferenceRejectedError,
+    TritonUnavailableError,
+)
 from orchestrator.vision.coco import class_name
 
 log = logging.getLogger(__name__)
@@ -206,6 +212,8 @@ class StreamPipeline:
                         frame.image, self._timeout_s, self._queue_timeout(frame)
                     )
                     return Inferred(frame, detections, queue_ms, (time.perf_counter() - started) * 1e3, endpoint)
+                except InferenceExpiredError:
+                    return Expired(frame)
                 except InferenceRejectedError as exc:
                     return failed(frame, FrameErrorCode.REJECTED, str(exc))
                 except InferenceFailedError as exc:
@@ -233,6 +241,8 @@ class StreamPipeline:
         now = time.time()
         if isinstance(result, StatusMarker):
             self._emit_status(result)
+        elif isinstance(result, Expired):
+            self._output.dropped(result.frame, DropReason.STALE)
         elif isinstance(result, Failed):
             context = FrameContext(
                 result.stream_id,
@@ -265,7 +275,7 @@ class StreamPipeline:
         latency = StageLatency(
             frame.decode_s * 1e3, result.queue_ms, result.inference_ms, (now - frame.captured_at) * 1e3
         )
-        return DetectionEvent(context, detections, latency, now)
+        return DetectionEvent(context, detections, latency, now, ModelRef(found.model, found.model_version))
 
     def _failure_marker(self, exc: BaseException) -> StatusMarker:
         frames_read = 0 if self._source is None else self._source.frames_read

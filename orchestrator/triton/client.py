@@ -158,7 +158,8 @@ class DetectionClient:
         count = result.as_numpy(OUTPUT_NUM_DETECTIONS)
         if rows is None or count is None:
             raise InferenceFailedError(f"{self._model} returned no {OUTPUT_DETECTIONS}/{OUTPUT_NUM_DETECTIONS}")
-        return Detections.from_rows(rows[0][: int(count.reshape(-1)[0])])
+        response = result.get_response()
+        return Detections.from_rows(rows[0][: int(count.reshape(-1)[0])], response.model_name, response.model_version)
 
 
 def translate_error(exc: InferenceServerException) -> TritonError:

@@ -17,19 +17,22 @@ class Detections:
     boxes: npt.NDArray[np.float32]
     scores: npt.NDArray[np.float32]
     class_ids: npt.NDArray[np.int32]
+    model: str = ""
+    model_version: str = ""
+    """Which model and version answered, as Triton reported them ("" when not known)."""
 
     @classmethod
-    def from_rows(cls, rows: npt.NDArray[np.float32]) -> "Detections":
-        """From the ensemble's (N, 6) DETECTIONS rows (x1, y1, x2, y2, score, class_id)."""
+    def from_rows(cls, rows: npt.NDArray[np.float32], model: str = "", model_version: str = "") -> "Detections":
+        """From the model's (N, 6) DETECTIONS rows (x1, y1, x2, y2, score, class_id)."""
         rows = np.asarray(rows, dtype=np.float32).reshape(-1, DETECTION_COLUMNS)
-        return cls(rows[:, :4].copy(), rows[:, 4].copy(), rows[:, 5].astype(np.int32))
+        return cls(rows[:, :4].copy(), rows[:, 4].copy(), rows[:, 5].astype(np.int32), model, model_version)
 
     def __len__(self) -> int:
         return int(self.scores.shape[0])
 
     def of_class(self, class_id: int) -> "Detections":
         keep = self.class_ids == class_id
-        return Detections(self.boxes[keep], self.scores[keep], self.class_ids[keep])
+        return Detections(self.boxes[keep], self.scores[keep], self.class_ids[keep], self.model, self.model_version)
 
     def describe(self) -> list[str]:
         """One human-readable line per detection."""

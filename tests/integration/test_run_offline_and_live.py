@@ -57,6 +57,10 @@ def test_offline_events_carry_real_detections(offline_run) -> None:
     assert len(people) > 795, "vtest.avi shows several people in most frames"
     frame = next(e for e in of_stream(events, "campus", "detections") if e["detections"])
     assert frame["frame_size"] == {"width": 768, "height": 576}
+    # the default wire sends letterboxed frames straight to the detector, which Triton reports as version 1
+    assert {(e["model"]["name"], e["model"]["version"]) for e in of_stream(events, "campus", "detections")} == {
+        ("detector", "1")
+    }
     for det in frame["detections"]:
         x1, y1, x2, y2 = det["box_xyxy"]
         assert 0 <= x1 < x2 <= 768 and 0 <= y1 < y2 <= 576

@@ -47,9 +47,8 @@ class TritonPythonModel:
             outputs = {}
             responses.update({i: _error(f"detector failed: {exc}", pb_utils.TritonError.INTERNAL) for i in valid})
         for i, (rows, counts) in outputs.items():
-            responses[i] = pb_utils.InferenceResponse(
-                output_tensors=[pb_utils.Tensor(OUTPUT_DETECTIONS, rows), pb_utils.Tensor(OUTPUT_NUM_DETECTIONS, counts)]
-            )
+            tensors = [pb_utils.Tensor(OUTPUT_DETECTIONS, rows), pb_utils.Tensor(OUTPUT_NUM_DETECTIONS, counts)]
+            responses[i] = pb_utils.InferenceResponse(output_tensors=tensors)
         return [responses[i] for i in range(len(requests))]
 
 

@@ -11,6 +11,7 @@ from orchestrator.events.model import (
     FrameContext,
     FrameErrorCode,
     FrameErrorEvent,
+    ModelRef,
     StageLatency,
     StatusEvent,
     StreamState,
@@ -21,11 +22,12 @@ from orchestrator.events.model import (
 
 SCHEMA = json.loads(SCHEMA_PATH.read_text())
 FRAME = FrameContext("north", "run1", 42, 4.2, 1_800_000_000.0, 768, 576)
+MODEL = ModelRef("detector", "3")
 
 
 def detection_event() -> DetectionEvent:
     person = TrackedDetection((76.8, 57.6, 384.0, 576.0), 0.81, 0, "person", 7)
-    return DetectionEvent(FRAME, (person,), StageLatency(3.0, 1.5, 40.0, 47.0), 1_800_000_000.05)
+    return DetectionEvent(FRAME, (person,), StageLatency(3.0, 1.5, 40.0, 47.0), 1_800_000_000.05, MODEL)
 
 
 def test_detection_event_json() -> None:
@@ -36,6 +38,7 @@ def test_detection_event_json() -> None:
     assert det["box_norm"] == [0.1, 0.1, 0.5, 1.0]
     assert (det["class_name"], det["track_id"]) == ("person", 7)
     assert document["latency_ms"]["glass_to_event"] == 47.0
+    assert document["model"] == {"name": "detector", "version": "3"}
     assert json.loads(to_json_bytes(detection_event())) == document
 
 
@@ -43,7 +46,7 @@ def test_event_id_is_stable_and_distinct() -> None:
     first, again = to_json_dict(detection_event()), to_json_dict(detection_event())
     assert first["event_id"] == again["event_id"], "a retried event must keep its id"
     other = to_json_dict(
-        DetectionEvent(FrameContext("north", "run1", 43, 4.3, 0.0, 768, 576), (), StageLatency(0, 0, 0, 0), 1.0)
+        DetectionEvent(FrameContext("north", "run1", 43, 4.3, 0.0, 768, 576), (), StageLatency(0, 0, 0, 0), 1.0, MODEL)
     )
     assert other["event_id"] != first["event_id"]
 
