@@ -9,7 +9,14 @@ import numpy as np
 import numpy.typing as npt
 
 from orchestrator.sources.hls import HlsReader, is_hls
-from orchestrator.sources.reader import FrameDecodeError, FrameReader, FrameTiming, SourceError, TimedFrameReader
+from orchestrator.sources.reader import (
+    CaptureClock,
+    FrameDecodeError,
+    FrameReader,
+    FrameTiming,
+    SourceError,
+    TimedFrameReader,
+)
 from orchestrator.sources.spec import SourceKind, SourceSpec, synthetic_params
 from orchestrator.vision.decode_limits import DecodeLimitError, check_size, decode_image_file
 
@@ -19,6 +26,7 @@ NETWORK_READ_TIMEOUT_MS: Final = 5_000
 """A network stream that delivers no frame for this long counts as stalled and is reconnected."""
 DEFAULT_STILLS_FPS: Final = 10.0
 __all__ = [
+    "CaptureClock",
     "FrameDecodeError",
     "FrameReader",
     "FrameTiming",
@@ -56,6 +64,7 @@ class VideoReader:
         fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
         self._fps = fps if 0.0 < fps < 1000.0 else None
         self._length = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        self._network = live
         self._live = live and self._length <= 0
         self._index = 0
         self._timing: FrameTiming | None = None
@@ -99,6 +108,10 @@ class VideoReader:
     @property
     def timing(self) -> FrameTiming | None:
         return self._timing
+
+    @property
+    def capture_clock(self) -> CaptureClock:
+        return CaptureClock.ARRIVAL if self._network else CaptureClock.REPLAY
 
     def read(self) -> npt.NDArray[np.uint8] | None:
         ok, frame = self._capture.read()

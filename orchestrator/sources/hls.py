@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from orchestrator.sources.hls_playlist import MasterPlaylist, MediaPlaylist, PlaylistError, Segment, parse_playlist
-from orchestrator.sources.reader import FrameDecodeError, FrameTiming, SourceError
+from orchestrator.sources.reader import CaptureClock, FrameDecodeError, FrameTiming, SourceError
 from orchestrator.vision.decode_limits import MAX_ENCODED_BYTES, DecodeLimitError, check_size
 
 log = logging.getLogger(__name__)
@@ -97,6 +97,11 @@ class HlsReader:
     @property
     def timing(self) -> FrameTiming | None:
         return self._timing
+
+    @property
+    def capture_clock(self) -> CaptureClock:
+        dated = any(s.program_date_time is not None for s in self._playlist.segments)
+        return CaptureClock.SOURCE if dated else CaptureClock.ARRIVAL
 
     def read(self) -> npt.NDArray[np.uint8] | None:
         """The next frame; None at the end of the stream (``finished``) or after a stall."""

@@ -1,6 +1,7 @@
 """What a frame reader is: the protocol every source implements, the optional timing it may report, its errors."""
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -13,6 +14,18 @@ class SourceError(Exception):
 
 class FrameDecodeError(Exception):
     """One frame could not be decoded; the source itself goes on."""
+
+
+class CaptureClock(StrEnum):
+    """Which clock a frame's ``captured_at`` (and so its glass-to-event latency) is read from."""
+
+    SOURCE = "source"
+    """The source's own capture clock (HLS EXT-X-PROGRAM-DATE-TIME): true glass-to-event."""
+    ARRIVAL = "arrival"
+    """When pitchside began decoding the frame: the source states no capture time, so glass-to-event leaves out
+    whatever the camera, encoder and network took before that."""
+    REPLAY = "replay"
+    """A file or image replayed: when its turn came (its pacing due time, or when it was read offline)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,3 +64,7 @@ class TimedFrameReader(FrameReader, Protocol):
     @property
     def timing(self) -> FrameTiming | None:
         """Timing of the frame ``read`` returned last (None before the first, or when the source has none)."""
+
+    @property
+    def capture_clock(self) -> CaptureClock:
+        """The clock its frames' capture times come from (SOURCE only if ``timing.captured_at`` is set)."""

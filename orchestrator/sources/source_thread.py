@@ -22,7 +22,14 @@ from typing import Any, Final
 
 from orchestrator.events.model import StreamState
 from orchestrator.pipeline.items import BufferItem, StatusMarker, UndecodableFrame
-from orchestrator.sources.capture import FrameDecodeError, FrameReader, FrameTiming, SourceError, TimedFrameReader
+from orchestrator.sources.capture import (
+    CaptureClock,
+    FrameDecodeError,
+    FrameReader,
+    FrameTiming,
+    SourceError,
+    TimedFrameReader,
+)
 from orchestrator.sources.frame import Frame
 from orchestrator.sources.spec import SourceSpec
 
@@ -215,4 +222,8 @@ class SourceThread:
 
     @staticmethod
     def _describe(reader: FrameReader) -> str:
-        return f"{reader.fps:.2f} fps" if reader.fps else "no declared fps"
+        """Its rate, and which clock its frames' captured_at and glass-to-event count from (said once per
+        opening, in the STARTED status event, so a reader of the feed knows what the latency means)."""
+        rate = f"{reader.fps:.2f} fps" if reader.fps else "no declared fps"
+        clock = reader.capture_clock if isinstance(reader, TimedFrameReader) else CaptureClock.REPLAY
+        return f"{rate}; capture clock: {clock}"

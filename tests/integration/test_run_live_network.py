@@ -31,6 +31,7 @@ async def test_live_hls_is_processed_whole_and_timed_from_capture(grpc_url: str,
     (stats,) = summary.streams
     found = detections(events, "pitch")
     assert [s["state"] for s in of_stream(events, "pitch", "status")] == ["started", "ended"]
+    assert of_stream(events, "pitch", "status")[0]["detail"].endswith("capture clock: source)")
     assert stats.frames_read > 10 * TEST_FPS
     # Before pacing, each segment's frames reached the live buffer at once and all but the last two overflowed
     # (80 % dropped). Paced, only a consumer stalled for a whole buffer's worth could overflow it; drops from a
@@ -53,6 +54,7 @@ async def test_a_finished_file_over_http_is_read_once_and_ends(grpc_url: str, tm
         config = session_config(tmp_path, (parse_source(f"{base}/clip.mp4", "clip"),), grpc_url, Mode.LIVE)
         summary, events = await run_and_read(config)
     assert [s["state"] for s in of_stream(events, "clip", "status")] == ["started", "ended"]
+    assert of_stream(events, "clip", "status")[0]["detail"].endswith("capture clock: arrival)"), "no capture time"
     assert summary.streams[0].frames_read == 50
     seqs = [e["frame_seq"] for e in of_stream(events, "clip") if e["type"] != "status"]
     assert seqs == sorted(set(seqs)) and set(seqs) <= set(range(50)), "no frame twice (a busy machine may drop some)"

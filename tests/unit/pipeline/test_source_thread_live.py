@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from orchestrator.pipeline.frame_buffer import DropPolicy, FrameBuffer
-from orchestrator.sources.capture import FrameTiming, SourceError, TimedFrameReader
+from orchestrator.sources.capture import CaptureClock, FrameTiming, SourceError, TimedFrameReader
 from orchestrator.sources.frame import Frame
 from orchestrator.sources.source_thread import ReconnectPolicy, SourceThread
 from orchestrator.sources.spec import parse_source
@@ -25,6 +25,7 @@ class TimedReader:
         self.fps = None
         self.timing: FrameTiming | None = None
         self.finished = False
+        self.capture_clock = CaptureClock.SOURCE
 
     def read(self) -> np.ndarray | None:
         if not self._frames:
@@ -64,6 +65,7 @@ async def test_after_a_stall_frames_already_emitted_are_not_emitted_again() -> N
     captured = [i.captured_at for i in items if isinstance(i, Frame)]
     assert captured == sorted(set(captured)), "each capture once, from the source's clock"
     assert captured[0] == 1_700_000_000.0
+    assert items[0].detail.endswith("capture clock: source)"), "the STARTED event says which clock latency uses"
 
 
 async def test_a_paused_encoder_replays_nothing() -> None:
