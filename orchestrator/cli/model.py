@@ -11,14 +11,18 @@ from typing import Annotated, Any
 import typer
 
 from orchestrator.contract import DETECTOR_MODEL
+from orchestrator.modelstore.golden import load_golden
 from orchestrator.modelstore.publish import LABELS_FILE, PublishRefusedError, plan_publish, publish
+from orchestrator.modelstore.rollout import RolloutError, rollout
 from orchestrator.modelstore.source_check import check_source, read_labels
+from orchestrator.modelstore.store_read import StoreReadError, read_version
 from orchestrator.modelstore.store_uri import StoreUri, StoreUriError
 from orchestrator.modelstore.validation import validate_detector
 from orchestrator.paths import DEFAULT_MODEL_REPOSITORY
 from orchestrator.repository.detector_build import DetectorBuild
 from orchestrator.repository.detector_graph import GraphBuildError
 from orchestrator.repository.model_config import RepositoryError, load_model
+from orchestrator.triton.errors import TritonError
 
 app = typer.Typer(help="Check, build, validate and publish a researcher's model.", no_args_is_help=True)
 
@@ -107,6 +111,29 @@ def publish_version(
         raise typer.Exit(code=1) from exc
     labels = len(read_labels(repository / model / LABELS_FILE)) if (repository / model / LABELS_FILE).is_file() else 0
     typer.echo(f"published {model} version {version} to {target} ({len(keys)} objects, {labels} labels)")
+
+
+@app.command("rollout")
+def rollout_version(
+    triton_url: Annotated[str, typer.Option(help="gRPC host:port of the Triton to roll out on (explicit model "
+                                                 "control, e.g. `pitchside serve --model-repository s3://…`).")],
+    store: Annotated[str, typer.Option(help="The model store the server serves from.")],
+    version: Annotated[int, typer.Option(help="The published version to put into service.")],
+    model: ModelOption = DETECTOR_MODEL,
+    golden: Annotated[Path | None, typer.Option(help="Golden stills and videos (default: the bundled media).",
+                                                exists=True, file_okay=False)] = None,
+) -> None:  # fmt: skip
+    """Stage the version beside the live one, check it through the server on golden frames, move traffic to it
+    and unload the old one; stop (or roll back) by itself when a check fails."""
+    try:
+        target = StoreUri.parse(store)
+        published = asyncio.run(read_version(target, model, version))
+        frames = load_golden(golden) if golden is not None else load_golden()
+        result = asyncio.run(rollout(triton_url, target, published, frames, lambda m: typer.echo(m, err=True)))
+    except (StoreUriError, StoreReadError, RolloutError, FileNotFoundError, TritonError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=1) from exc
+    typer.echo(f"{result.model} version {result.version} serving (was {', '.join(result.previous_versions) or 'none'})")
 
 
 def _read_json(path: Path | None) -> dict[str, Any] | None:

@@ -27,6 +27,10 @@ class Detections:
         rows = np.asarray(rows, dtype=np.float32).reshape(-1, DETECTION_COLUMNS)
         return cls(rows[:, :4].copy(), rows[:, 4].copy(), rows[:, 5].astype(np.int32), model, model_version)
 
+    def rows(self) -> npt.NDArray[np.float32]:
+        """(N, 6) rows (x1, y1, x2, y2, score, class_id) again."""
+        return np.column_stack([self.boxes, self.scores, self.class_ids]).astype(np.float32)
+
     def __len__(self) -> int:
         return int(self.scores.shape[0])
 

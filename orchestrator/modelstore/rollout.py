@@ -1,0 +1,176 @@
+"""``pitchside model rollout``: a published version onto a live Triton without dropping a frame, or not at all.
+
+1. **Stage**: the version's files (from the store, checked against its manifest) are loaded under a candidate name
+   (``<model>__candidate``) through Triton's load API; live traffic never sees it.
+2. **Check through the server**: the golden frames go through the candidate; its detections must pass the accuracy
+   gate against the same graph run here by ONNX Runtime. A candidate that fails to load or to match is unloaded and
+   the rollout stops: nothing served changed.
+3. **Move traffic**: the model is reloaded with only the new version in its version policy. Triton loads it beside
+   the old one, sends new requests to it once it is ready, lets in-flight requests finish on the old one, then
+   unloads the old one: no request fails because of the swap.
+4. **Confirm**: a golden frame through the served name must come back from the new version; if not, the model is
+   reloaded on the old version (rolled back) and the rollout reports failure.
+5. **Pin**: the store's config names the new version, so a restarted Triton serves it too.
+
+Needs a Triton started with explicit model control (``pitchside serve`` does this for an s3:// repository).
+"""
+
+import logging
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import tritonclient.grpc.aio as grpcclient
+from google.protobuf import json_format, text_format
+from tritonclient.grpc import model_config_pb2 as pb
+from tritonclient.utils import InferenceServerException
+
+from orchestrator.modelstore.gate import GateReport, Rows, run_gate
+from orchestrator.modelstore.golden import GoldenFrame
+from orchestrator.modelstore.publish import pin_serving_version
+from orchestrator.modelstore.store_read import PublishedVersion
+from orchestrator.modelstore.store_uri import StoreUri
+from orchestrator.triton.client import DetectionClient
+from orchestrator.vision.letterbox import letterbox
+from orchestrator.vision.onnx_detector import OnnxDetector
+
+log = logging.getLogger(__name__)
+CANDIDATE_SUFFIX: Final = "__candidate"
+SERVED_FILE: Final = "model.onnx"
+
+
+class RolloutError(Exception):
+    """The rollout stopped; the message says at which step and what is serving now."""
+
+
+@dataclass(frozen=True)
+class RolloutResult:
+    model: str
+    previous_versions: tuple[str, ...]
+    version: int
+    gate: GateReport
+
+
+Progress = Callable[[str], None]
+
+
+async def rollout(
+    url: str, store: StoreUri, published: PublishedVersion, golden: list[GoldenFrame], progress: Progress
+) -> RolloutResult:
+    """Stage, check, move traffic, confirm, pin the version in the store's config (see the module docstring).
+    Raises RolloutError when it stops."""
+    control = grpcclient.InferenceServerClient(url)
+    try:
+        previous = await _ready_versions(control, published.model)
+        progress(f"{published.model}: serving version(s) {', '.join(previous) or 'none'}")
+        gate = await _stage_and_check(control, url, published, golden, progress)
+        progress(f"moving traffic to {published.model} version {published.version}")
+        await _load(control, published.model, _config(published, published.model, [published.version]))
+        await _confirm_or_roll_back(control, url, published, previous, golden[0])
+        await pin_serving_version(store, published.model, published.version)
+        progress(f"{published.model} version {published.version} is serving; version(s) {', '.join(previous)} unloaded")
+        return RolloutResult(published.model, previous, published.version, gate)
+    finally:
+        await control.close()
+
+
+async def _stage_and_check(
+    control: grpcclient.InferenceServerClient, url: str, published: PublishedVersion, golden: list[GoldenFrame],
+    progress: Progress,
+) -> GateReport:  # fmt: skip
+    candidate = published.model + CANDIDATE_SUFFIX
+    files = {
+        f"file:{path}": data for path, data in published.files.items() if "/" in path or not path.endswith("pbtxt")
+    }
+    progress(f"staging version {published.version} as {candidate}")
+    try:
+        await _load(control, candidate, _config(published, candidate, [published.version]), files)
+        gate = await _check_candidate(url, candidate, published, golden)
+    finally:
+        await _unload_quietly(control, candidate)
+    progress(
+        f"in-server check: recall {gate.recall:.4f}, precision {gate.precision:.4f}, drift {gate.max_score_drift:.4f}"
+    )
+    if not gate.passed:
+        raise RolloutError(f"version {published.version} failed the in-server check ({'; '.join(gate.reasons)}): "
+                           "nothing changed, the current version keeps serving")  # fmt: skip
+    return gate
+
+
+async def _check_candidate(
+    url: str, candidate: str, published: PublishedVersion, golden: list[GoldenFrame]
+) -> GateReport:
+    graph = published.files.get(f"{published.version}/{SERVED_FILE}")
+    if graph is None:
+        raise RolloutError(f"version {published.version} has no {SERVED_FILE} to check the server's answers against")
+    with tempfile.TemporaryDirectory(prefix="pitchside-rollout-") as scratch:
+        path = Path(scratch) / SERVED_FILE
+        path.write_bytes(graph)
+        local = OnnxDetector.load(path)
+        async with DetectionClient.connect(url, candidate) as client:
+            served = {frame.name: await _served_rows(client, local.input_size, frame) for frame in golden}
+
+    def expected(frame: GoldenFrame) -> Rows:
+        boxed, plan = letterbox(frame.image, local.input_size)
+        return local.detect(boxed[None], plan.as_array()[None])[0]
+
+    return run_gate(golden, expected, lambda frame: served[frame.name])
+
+
+async def _served_rows(client: DetectionClient, size: int, frame: GoldenFrame) -> Rows:
+    boxed, plan = letterbox(frame.image, size)
+    try:
+        found = await client.detect_letterboxed(boxed, plan)
+    except Exception as exc:  # any failure of the candidate is a failed check, reported with its cause
+        raise RolloutError(f"the staged version failed on {frame.name}: {exc}; nothing changed") from exc
+    rows: Rows = found.rows()
+    return rows
+
+
+async def _confirm_or_roll_back(
+    control: grpcclient.InferenceServerClient, url: str, published: PublishedVersion, previous: tuple[str, ...],
+    frame: GoldenFrame,
+) -> None:  # fmt: skip
+    try:
+        async with DetectionClient.connect(url, published.model) as client:
+            boxed, plan = letterbox(frame.image, await client.input_size())
+            answered = (await client.detect_letterboxed(boxed, plan)).model_version
+    except Exception as exc:  # any failure to answer from the new version means roll back
+        answered = f"error: {exc}"
+    if answered == str(published.version):
+        return
+    if previous:
+        await _load(control, published.model, _config(published, published.model, [int(v) for v in previous]))
+    raise RolloutError(f"after the swap {published.model} answered from {answered!r}, not version "
+                       f"{published.version}: rolled back to version(s) {', '.join(previous)}")  # fmt: skip
+
+
+def _config(published: PublishedVersion, name: str, versions: list[int]) -> str:
+    config = text_format.Parse(published.config_text, pb.ModelConfig())
+    config.name = name
+    config.version_policy.specific.versions[:] = versions
+    return str(json_format.MessageToJson(config, preserving_proto_field_name=True))
+
+
+async def _ready_versions(control: grpcclient.InferenceServerClient, model: str) -> tuple[str, ...]:
+    index = await control.get_model_repository_index(as_json=True)
+    return tuple(sorted(m.get("version", "") for m in index.get("models", [])
+                        if m.get("name") == model and m.get("state") == "READY"))  # fmt: skip
+
+
+async def _load(
+    control: grpcclient.InferenceServerClient, name: str, config: str, files: dict[str, bytes] | None = None
+) -> None:
+    try:
+        await control.load_model(name, config=config, files=files)
+    except InferenceServerException as exc:
+        raise RolloutError(f"Triton could not load {name}: {exc.message() or exc}; nothing changed") from exc
+
+
+async def _unload_quietly(control: grpcclient.InferenceServerClient, name: str) -> None:
+    try:
+        await control.unload_model(name)
+    except InferenceServerException as exc:
+        log.warning("could not unload %s: %s", name, exc)
