@@ -1,0 +1,140 @@
+"""Rolling a new model version onto a Triton that serves the S3 model store, while cameras stream through it.
+
+Everything is real: a moto S3 store, the embedded Triton started on ``s3://127.0.0.1:PORT/BUCKET/PREFIX`` with
+explicit model control, `pitchside run`'s session streaming a video offline (every frame must arrive), and the
+rollout staging, checking and swapping through Triton's own load API.
+"""
+
+import asyncio
+import hashlib
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+from aws_feeds import unique
+from restartable_moto import RestartableMotoServer
+
+from orchestrator.config.run_config import Mode
+from orchestrator.modelstore.golden import GoldenFrame, load_golden
+from orchestrator.modelstore.publish import plan_publish, publish
+from orchestrator.modelstore.rollout import RolloutError, rollout
+from orchestrator.modelstore.store_read import read_version
+from orchestrator.modelstore.store_uri import StoreUri
+from orchestrator.modelstore.validation import validate_detector
+from orchestrator.paths import MEDIA_DIR
+from orchestrator.repository.detector_build import DetectorBuild
+from orchestrator.repository.model_config import load_model
+from orchestrator.sources.spec import parse_source
+from orchestrator.triton.client import DetectionClient
+from orchestrator.triton.embedded import EmbeddedTriton, EmbeddedTritonConfig, ServerPorts
+from orchestrator.vision.letterbox import letterbox
+from tests.pipeline_run import of_stream, run_and_read, session_config
+
+pytestmark = [pytest.mark.aws, pytest.mark.integration]
+STREAMS = ("north", "south")
+FRAMES_PER_STREAM = 160
+
+
+@pytest.fixture
+def repository(model_repository: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "model_repository"
+    shutil.copytree(model_repository, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    return copy
+
+
+@pytest.fixture
+def store(moto: RestartableMotoServer) -> StoreUri:
+    bucket = unique("models")
+    boto3.client("s3", endpoint_url=moto.url).create_bucket(Bucket=bucket)
+    return StoreUri.parse(f"s3://{moto.url.removeprefix('http://')}/{bucket}/prod")
+
+
+@pytest.fixture
+def golden() -> list[GoldenFrame]:
+    return [frame for frame in load_golden(MEDIA_DIR, frames_per_video=2) if frame.name.endswith(".png")]
+
+
+async def publish_version(repository: Path, store: StoreUri, model: str, version: int) -> None:
+    validation = None
+    if model == "detector":
+        validation = validate_detector(DetectorBuild.of(load_model(repository / model)), model).as_json()
+    await publish(plan_publish(repository / model, version, validation), store)
+
+
+def rebuild_with(repository: Path, old: str, new: str) -> None:
+    config = repository / "detector" / "config.pbtxt"
+    assert old in config.read_text()
+    config.write_text(config.read_text().replace(old, new))
+    DetectorBuild.of(load_model(repository / "detector")).write()
+
+
+@pytest.fixture
+def serving(repository: Path, store: StoreUri) -> Iterator[str]:
+    for model in ("detector", "preprocess", "detection"):
+        asyncio.run(publish_version(repository, store, model, 1))
+    with EmbeddedTriton(EmbeddedTritonConfig(str(store), ServerPorts(0, 0, 0))) as server:
+        yield server.endpoints.grpc_url
+
+
+async def test_a_new_version_takes_over_mid_stream_without_losing_a_frame(
+    serving: str, repository: Path, store: StoreUri, golden: list[GoldenFrame], tmp_path: Path
+) -> None:
+    rebuild_with(repository, 'key: "score_threshold", value: { string_value: "0.35"',
+                 'key: "score_threshold", value: { string_value: "0.36"')  # fmt: skip
+    await publish_version(repository, store, "detector", 2)
+    published = await read_version(store, "detector", 2)
+    sources = tuple(parse_source(str(MEDIA_DIR / "vtest.avi"), name) for name in STREAMS)
+    config = session_config(tmp_path, sources, serving, Mode.OFFLINE, max_frames=FRAMES_PER_STREAM)
+    run = asyncio.create_task(run_and_read(config))
+    await asyncio.sleep(3.0)  # the cameras are streaming on version 1
+    result = await rollout(serving, store, published, golden, lambda message: None)
+    summary, events = await run
+    assert result.previous_versions == ("1",) and result.version == 2
+    assert [e for e in events if e["type"] == "frame_error"] == []
+    for stream in STREAMS:
+        frames = of_stream(events, stream, "detections")
+        assert [e["frame_seq"] for e in frames] == list(range(FRAMES_PER_STREAM)), "every frame, in order"
+        versions = [e["model"]["version"] for e in frames]
+        switch = versions.index("2")
+        assert switch > 0 and versions == ["1"] * switch + ["2"] * (len(versions) - switch), "one switch, 1 -> 2"
+    assert all(s.dropped == 0 for s in summary.streams)
+    served = (
+        boto3.client("s3", endpoint_url=store.endpoint_url)
+        .get_object(Bucket=store.bucket, Key=store.key("detector", "config.pbtxt"))["Body"]
+        .read()
+        .decode()
+    )
+    assert "versions: 2" in served and "versions: 1" not in served, "a restarted Triton serves what is serving"
+
+
+async def test_a_version_that_fails_in_the_server_is_never_given_traffic(
+    serving: str, store: StoreUri, golden: list[GoldenFrame]
+) -> None:
+    """Version 3 passed validation here but its graph is corrupted in the store (manifest and all): the staged
+    candidate cannot load, the rollout stops, version 1 keeps serving and stays pinned."""
+    s3 = boto3.client("s3", endpoint_url=store.endpoint_url)
+    manifest = json.loads(
+        s3.get_object(Bucket=store.bucket, Key=store.key("detector", "1", "manifest.json"))["Body"].read()
+    )
+    files = {}
+    for relative in manifest["files"]:
+        body = s3.get_object(Bucket=store.bucket, Key=store.key("detector", relative))["Body"].read()
+        if relative.startswith("1/"):
+            relative = "3/" + relative.removeprefix("1/")
+            body = body[: len(body) // 2] if relative.endswith("model.onnx") else body  # a truncated upload
+            s3.put_object(Bucket=store.bucket, Key=store.key("detector", relative), Body=body)
+        files[relative] = {"sha256": hashlib.sha256(body).hexdigest(), "bytes": len(body)}
+    manifest.update(version=3, files=files)
+    s3.put_object(Bucket=store.bucket, Key=store.key("detector", "3", "manifest.json"), Body=json.dumps(manifest))
+    published = await read_version(store, "detector", 3)
+    with pytest.raises(RolloutError, match="nothing changed"):
+        await rollout(serving, store, published, golden, lambda message: None)
+    async with DetectionClient.connect(serving, "detector") as client:
+        boxed, plan = letterbox(golden[0].image, await client.input_size())
+        answer = await client.detect_letterboxed(boxed, plan)
+    assert answer.model_version == "1" and len(answer) > 0
+    served = s3.get_object(Bucket=store.bucket, Key=store.key("detector", "config.pbtxt"))["Body"].read().decode()
+    assert "versions: 1" in served
