@@ -83,7 +83,7 @@ def run_gate(
     want, got = sum(r.source for r in results), sum(r.built for r in results)
     matched = sum(r.matched for r in results)
     recall = matched / want if want else 0.0
-    precision = matched / got if got else (1.0 if not want else 0.0)
+    precision = matched / got if got else 1.0  # a build that finds nothing finds nothing false: recall fails it
     drift = max((r.max_score_drift for r in results), default=0.0)
     reasons = _reasons(limits, want, recall, precision, drift)
     return GateReport(limits, tuple(results), recall, precision, drift, not reasons, tuple(reasons))
