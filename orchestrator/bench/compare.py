@@ -8,7 +8,8 @@ noise the reports themselves measured (the spread of their reported windows) and
 from collections.abc import Callable, Iterator
 from typing import Any, Final
 
-from orchestrator.bench.table import fmt, level_label, render_rows
+from orchestrator.bench.table import level_label
+from orchestrator.bench.text_table import fmt, render_rows
 from orchestrator.bench.windows import spread_pct
 
 Json = dict[str, Any]

@@ -3,7 +3,7 @@
 from typing import Any
 
 from orchestrator.bench.report import ADDED_LATENCY_TARGET_MS
-from orchestrator.bench.table import fmt, render_rows
+from orchestrator.bench.text_table import fmt, render_rows
 
 Json = dict[str, Any]
 

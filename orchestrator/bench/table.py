@@ -1,7 +1,9 @@
 """The report as plain-text tables, rendered from the JSON data so a saved report prints the same."""
 
-from collections.abc import Iterable, Sequence
 from typing import Any
+
+from orchestrator.bench.pipeline_table import pipeline_lines
+from orchestrator.bench.text_table import fmt, render_rows
 
 Json = dict[str, Any]
 
@@ -19,21 +21,8 @@ def render_report(report: Json) -> str:
     if "model" in report:
         lines += _model_lines(report["model"])
     if "pipeline" in report:
-        from orchestrator.bench.pipeline_table import pipeline_lines
-
         lines += pipeline_lines(report["pipeline"])
     return "\n".join(lines)
-
-
-def render_rows(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
-    """Right-aligned columns, each as wide as its widest cell."""
-    table = [list(header), *[list(row) for row in rows]]
-    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-    return ["  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)) for row in table]
-
-
-def fmt(value: float | int | None, spec: str = ".1f") -> str:
-    return "-" if value is None else format(value, spec)
 
 
 def level_label(level: Json) -> str:

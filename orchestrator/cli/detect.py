@@ -9,7 +9,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from orchestrator.bench.table import render_rows
+from orchestrator.bench.text_table import render_rows
 from orchestrator.cli.options import ModelRepositoryOption, TritonUrlOption
 from orchestrator.paths import DEFAULT_MODEL_REPOSITORY
 from orchestrator.triton.client import DetectionClient

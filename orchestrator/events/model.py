@@ -118,14 +118,6 @@ def event_id(stream_id: str, run_id: str, kind: str, frame_seq: int) -> str:
     return str(uuid.uuid5(_NAMESPACE, f"{stream_id}\x1f{run_id}\x1f{kind}\x1f{frame_seq}"))
 
 
-def stream_id_of(event: Event) -> str:
-    return event.stream_id if isinstance(event, StatusEvent) else event.frame.stream_id
-
-
-def frame_seq_of(event: Event) -> int:
-    return event.frame_seq if isinstance(event, StatusEvent) else event.frame.frame_seq
-
-
 def to_json_dict(event: Event) -> dict[str, Any]:
     """The event as the JSON object described by event.schema.json."""
     if isinstance(event, StatusEvent):

@@ -7,7 +7,6 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histo
 from orchestrator.pipeline.frame_buffer import DropReason
 
 LATENCY_BUCKETS_S: Final = (0.005, 0.01, 0.02, 0.035, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0)
-STAGES: Final = ("decode", "queue", "inference", "glass_to_event")
 
 
 class PipelineMetrics:

@@ -15,7 +15,6 @@ COCO_CLASSES: Final[tuple[str, ...]] = (
 )  # fmt: skip
 
 PERSON: Final = COCO_CLASSES.index("person")
-SPORTS_BALL: Final = COCO_CLASSES.index("sports ball")
 
 
 def class_name(class_id: int) -> str:

@@ -3,7 +3,8 @@ import copy
 from orchestrator.bench.compare import compare_reports, noise_pct
 from orchestrator.bench.model_bench import ModelBenchResult
 from orchestrator.bench.report import model_report
-from orchestrator.bench.table import render_report, render_rows
+from orchestrator.bench.table import render_report
+from orchestrator.bench.text_table import render_rows
 
 
 def test_the_table_shows_each_level_with_its_ratio(sweep_result: ModelBenchResult) -> None:
