@@ -7,7 +7,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import REGISTRY, CollectorRegistry, make_wsgi_app
 
-from orchestrator.metrics import ORCHESTRATOR_METRICS_HOST
+from orchestrator.metrics import ORCHESTRATOR_HEALTH_PATH, ORCHESTRATOR_METRICS_HOST
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -46,7 +46,7 @@ class MetricsServer:
         self._thread.join(timeout=5)
 
     def _app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == "/healthz":
+        if environ.get("PATH_INFO") == ORCHESTRATOR_HEALTH_PATH:
             ok = self._healthy()
             start_response("200 OK" if ok else "503 Service Unavailable", [("Content-Type", "text/plain")])
             return [b"ok\n" if ok else b"unhealthy\n"]

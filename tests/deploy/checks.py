@@ -17,7 +17,7 @@ from typing import Any, Final
 import kubernetes_validate
 import yaml
 
-from orchestrator.metrics import ORCHESTRATOR_METRICS_HOST
+from orchestrator.metrics import ORCHESTRATOR_HEALTH_PATH, ORCHESTRATOR_METRICS_HOST, ORCHESTRATOR_METRICS_PORT
 from tests.deploy import nodes
 
 PROJECT_ROOT: Final = Path(__file__).resolve().parents[2]
@@ -32,8 +32,7 @@ KUBERNETES_VERSION: Final = "1.31"
 
 TRITON_HEALTH_PATHS: Final = frozenset({"/v2/health/live", "/v2/health/ready"})
 """Triton's HTTP health endpoints (KServe v2 protocol); tests/deploy/test_probe_paths.py asks a real server."""
-# TODO(lead): import the orchestrator's health path from orchestrator.metrics once it exists there.
-ORCHESTRATOR_HEALTH_PATHS: Final = frozenset({"/healthz"})
+ORCHESTRATOR_HEALTH_PATHS: Final = frozenset({ORCHESTRATOR_HEALTH_PATH})
 ORCHESTRATOR_CONFIG_PATH: Final = "/etc/pitchside/pitchside.toml"
 LOOPBACK_HOSTS: Final = frozenset({"127.0.0.1", "localhost", "::1"})
 CLUSTER_SCOPED_KINDS: Final = frozenset({"Namespace", "StorageClass"})
@@ -49,12 +48,6 @@ Resource = dict[str, Any]
 
 def orchestrator_metrics_port() -> int:
     """The port the orchestrator serves /metrics and /healthz on."""
-    try:
-        from orchestrator.metrics import ORCHESTRATOR_METRICS_PORT  # type: ignore[attr-defined]
-    except ImportError:
-        # TODO(lead): orchestrator.metrics.ORCHESTRATOR_METRICS_PORT is being added; until it lands the
-        # checks use the documented literal, and pick the constant up automatically afterwards.
-        return 9108
     return int(ORCHESTRATOR_METRICS_PORT)
 
 

@@ -78,9 +78,7 @@ def _option_names(command: Any) -> set[str]:
 def test_the_cli_command_the_images_run_exists(stages) -> None:
     argv = stages["orchestrator"].exec_form("CMD")
     command = _cli_command(argv[0])
-    if command is None:
-        # TODO(lead): `pitchside run --config` is being added; this turns into a real check when it lands.
-        pytest.skip(f"`pitchside {argv[0]}` is not in the CLI yet")
+    assert command is not None, f"the orchestrator image runs `pitchside {argv[0]}`, which the CLI does not have"
     assert {a for a in argv if a.startswith("--")} <= _option_names(command)
 
 
