@@ -125,6 +125,9 @@ class SourceThread:
             if pumped.ended:
                 self._status(StreamState.ENDED, f"end of stream after {self._seq} frames")
                 return
+            if self._reconnect.gives_up(attempt):
+                self._status(StreamState.FAILED, f"no new frames after {attempt} reconnects")
+                return
             attempt = self._wait_to_reconnect(attempt, "stream stalled or disconnected")
         self._status(StreamState.ENDED, f"stopped after {self._seq} frames")
 
