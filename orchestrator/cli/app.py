@@ -56,4 +56,20 @@ def main_options(
 
 
 def main() -> None:
-    app()
+    """The console script: a mistake on the command line is one line that says how to get help, not a panel."""
+    try:
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        raise SystemExit(130) from None
+    except typer.TyperException as exc:  # usage errors and the like, from typer's own click
+        context = getattr(exc, "ctx", None)
+        hint = f" (see `{context.command_path} --help`)" if context is not None else ""
+        typer.echo(f"error: {_message(exc)}{hint}", err=True)
+        raise SystemExit(int(getattr(exc, "exit_code", 2))) from None
+    raise SystemExit(code if isinstance(code, int) else 0)
+
+
+def _message(exc: Exception) -> str:
+    format_message = getattr(exc, "format_message", None)
+    return str(format_message()) if callable(format_message) else str(exc)
