@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import os
 import re
 import signal
 from dataclasses import replace
@@ -24,6 +25,7 @@ from orchestrator.pipeline.session import RunSummary, run_session
 from orchestrator.sinks.errors import SinkConfigError
 from orchestrator.sinks.settings import Durability
 from orchestrator.sources.spec import SourceSpec, parse_source
+from orchestrator.tracing.settings import OTLP_ENDPOINT_ENV
 from orchestrator.triton.errors import TritonError
 from orchestrator.triton.wire import WireFormat
 
@@ -79,6 +81,14 @@ def run(
         typer.Option(help="write_ahead: every event is in the sink journal before it counts (kill -9 loses none)."),
     ] = None,
     state_dir: StateDirOption = None,
+    otlp_endpoint: Annotated[
+        str | None,
+        typer.Option(
+            help="Trace every frame with OpenTelemetry and export the spans to this OTLP/HTTP endpoint "
+            "(http://HOST:4318); turns [tracing] on. Without it, [tracing] otlp_endpoint or "
+            f"{OTLP_ENDPOINT_ENV} says where.",
+        ),
+    ] = None,
 ) -> None:
     """Run camera streams through Triton and deliver ordered, tracked detection events."""
     try:
@@ -100,6 +110,7 @@ def run(
         ).validated()
         if durability is not None:
             settings = replace(settings, durability=durability)
+        settings = _with_tracing(settings, otlp_endpoint, os.environ.get(OTLP_ENDPOINT_ENV)).validated()
     except (ConfigError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from exc
@@ -155,6 +166,17 @@ def _apply_flags(
     if shard:
         config = replace(config, streams=Shard.parse(shard).select(config.streams))
     return config
+
+
+def _with_tracing(config: RunConfig, otlp_endpoint: str | None, env_endpoint: str | None) -> RunConfig:
+    """``--otlp-endpoint`` turns tracing on and says where; otherwise the file's endpoint, then the
+    environment's (OTEL_EXPORTER_OTLP_ENDPOINT, the OpenTelemetry convention), then the default."""
+    tracing = config.tracing
+    if otlp_endpoint:
+        tracing = replace(tracing, enabled=True, otlp_endpoint=otlp_endpoint)
+    elif tracing.otlp_endpoint is None and env_endpoint:
+        tracing = replace(tracing, otlp_endpoint=env_endpoint)
+    return replace(config, tracing=tracing)
 
 
 def _named_source(text: str) -> SourceSpec:

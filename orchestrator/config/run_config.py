@@ -18,6 +18,11 @@ Example ``pitchside.toml``::
     [metrics]
     port = 9108
     host = "127.0.0.1"                 # the default; "0.0.0.0" where Prometheus scrapes from outside
+    [tracing]                          # OpenTelemetry spans per frame, off by default
+    enabled = true
+    otlp_endpoint = "http://otel-collector:4318"   # else OTEL_EXPORTER_OTLP_ENDPOINT, else localhost:4318
+    service_name = "pitchside"
+    sample_ratio = 0.05
 """
 
 import tomllib
@@ -33,6 +38,7 @@ from orchestrator.sinks.settings import Durability
 from orchestrator.sources.source_thread import ReconnectPolicy
 from orchestrator.sources.spec import SourceSpec, parse_source
 from orchestrator.sources.stream_id import InvalidStreamIdError
+from orchestrator.tracing.settings import TracingConfigError, TracingSettings
 from orchestrator.triton.wire import WireFormat
 
 DEFAULT_SOURCE: Final = MEDIA_DIR / "vtest.avi"
@@ -152,6 +158,7 @@ class RunConfig:
     dead_letter_path: Path = LOCAL_DEAD_LETTER_PATH
     durability: Durability = Durability.BUFFERED
     """``write_ahead``: an event is in its sink's journal file before it counts as accepted (kill -9 safe)."""
+    tracing: TracingSettings = field(default_factory=TracingSettings)
 
     def validated(self) -> "RunConfig":
         if not self.streams:
@@ -164,6 +171,10 @@ class RunConfig:
             raise ConfigError("no sinks: give --sink or [[sinks]] in the config file")
         if self.flow.staleness_budget_s <= 0 or min(self.flow.live_in_flight, self.flow.offline_in_flight) < 1:
             raise ConfigError("staleness_budget_s must be > 0 and live_in_flight, offline_in_flight >= 1")
+        try:
+            self.tracing.validated()
+        except TracingConfigError as exc:
+            raise ConfigError(str(exc)) from None
         return self
 
 
@@ -213,7 +224,8 @@ def load_toml(path: Path, *, state_dir: Path | None = None) -> RunConfig:
 
 
 def from_mapping(data: dict[str, Any], base_dir: Path = Path("."), state_dir: Path | None = None) -> RunConfig:
-    unknown = set(data) - {"mode", "streams", "sinks", "triton", "live", "offline", "metrics", "annotate", "delivery"}
+    known = {"mode", "streams", "sinks", "triton", "live", "offline", "metrics", "annotate", "delivery", "tracing"}
+    unknown = set(data) - known
     if unknown:
         raise ConfigError(f"unknown top-level settings: {sorted(unknown)}")
     streams = tuple(_stream(entry, i) for i, entry in enumerate(data.get("streams", [])))
@@ -236,7 +248,21 @@ def from_mapping(data: dict[str, Any], base_dir: Path = Path("."), state_dir: Pa
         journal_dir=paths.journal_dir,
         dead_letter_path=paths.dead_letter_path,
         durability=_durability(data.get("delivery", {})),
+        tracing=_tracing(data.get("tracing", {})),
     )
+
+
+def _tracing(table: dict[str, Any]) -> TracingSettings:
+    allowed = {f.name for f in fields(TracingSettings)}
+    unknown = set(table) - allowed
+    if unknown:
+        raise ConfigError(f"unknown [tracing] settings: {sorted(unknown)}")
+    if not isinstance(table.get("enabled", False), bool):
+        raise ConfigError(f"[tracing] enabled must be true or false, got {table['enabled']!r}")
+    values: dict[str, Any] = dict(table)
+    if "sample_ratio" in values:
+        values["sample_ratio"] = float(values["sample_ratio"])
+    return TracingSettings(**values)
 
 
 def _durability(table: dict[str, Any]) -> Durability:

@@ -9,6 +9,7 @@ from orchestrator.config.run_config import RunConfig
 from orchestrator.pipeline.stream import Detector, EventOutput, StreamPipeline
 from orchestrator.sources.capture import FrameReader, open_reader
 from orchestrator.sources.spec import SourceSpec
+from orchestrator.tracing.frame_trace import NO_TRACING, FrameTracer
 from orchestrator.tracking.tracker import Tracker
 
 
@@ -22,6 +23,7 @@ class Pipeline:
         output: EventOutput,
         run_id: str | None = None,
         reader_factory: Callable[[SourceSpec], FrameReader] = open_reader,
+        tracer: FrameTracer = NO_TRACING,
     ) -> None:
         self.run_id = run_id or uuid.uuid4().hex[:12]
         window = asyncio.Semaphore(config.triton.max_in_flight)
@@ -36,6 +38,7 @@ class Pipeline:
                 self.run_id,
                 config.triton.request_timeout_s,
                 reader_factory,
+                tracer,
             )
             for spec in config.streams
         ]

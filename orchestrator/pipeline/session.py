@@ -24,9 +24,11 @@ from orchestrator.sinks.metrics import SinkStats
 from orchestrator.sinks.settings import DeliverySettings
 from orchestrator.sources.capture import FrameReader, open_reader
 from orchestrator.sources.spec import SourceSpec
+from orchestrator.tracing.export import frame_tracing
 from orchestrator.triton.endpoint import triton_endpoint
 from orchestrator.triton.errors import TritonUnavailableError
 from orchestrator.triton.pool import EndpointPool
+from orchestrator.triton.tracing import TritonTracing
 
 log = logging.getLogger(__name__)
 STARTUP_HEALTH_TIMEOUT_S: Final = 10.0
@@ -88,8 +90,11 @@ async def _run(
     reader_factory: Callable[[SourceSpec], FrameReader],
 ) -> RunSummary:
     async with AsyncExitStack() as stack:
+        tracer = await stack.enter_async_context(frame_tracing(config.tracing))
         urls = config.triton.urls or (
-            await stack.enter_async_context(triton_endpoint(None, config.triton.model_repository)),
+            await stack.enter_async_context(
+                triton_endpoint(None, config.triton.model_repository, _embedded_tracing(config))
+            ),
         )
         pool = await stack.enter_async_context(
             EndpointPool.connect(urls, config.triton.model, config.triton.request_timeout_s, config.triton.wire)
@@ -105,7 +110,7 @@ async def _run(
         annotator = stack.enter_context(_annotator(config))
         metrics = PipelineMetrics(registry)
         emitter = EventEmitter(fanout, metrics, stats, annotator, config.streams[0].stream_id)
-        pipeline = Pipeline(config, pool, emitter, reader_factory=reader_factory)
+        pipeline = Pipeline(config, pool, emitter, reader_factory=reader_factory, tracer=tracer)
         for stream in pipeline.streams:
             metrics.watch(stream)
         if config.metrics_port is not None:
@@ -120,6 +125,11 @@ async def _run(
             if watcher is not None:
                 watcher.cancel()
     return RunSummary(pipeline.run_id, tuple(urls), time.monotonic() - started, tuple(stats.values()), fanout.stats())
+
+
+def _embedded_tracing(config: RunConfig) -> TritonTracing | None:
+    """An embedded server joins the run's traces, exporting to the same receiver."""
+    return TritonTracing(config.tracing.traces_url) if config.tracing.enabled else None
 
 
 @contextlib.contextmanager

@@ -9,7 +9,7 @@ import asyncio
 import concurrent.futures
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Final, Protocol
 
 import numpy as np
@@ -36,6 +36,7 @@ from orchestrator.sources.capture import FrameReader, open_reader
 from orchestrator.sources.frame import Frame
 from orchestrator.sources.source_thread import SourceThread
 from orchestrator.sources.spec import SourceSpec
+from orchestrator.tracing.frame_trace import NO_TRACING, UNTRACED, FrameTrace, FrameTracer
 from orchestrator.tracking.tracker import Tracker
 from orchestrator.triton.detections import Detections
 from orchestrator.triton.errors import (
@@ -53,10 +54,15 @@ MIN_QUEUE_TIMEOUT_S: Final = 0.001
 
 class Detector(Protocol):
     async def detect(
-        self, image: npt.NDArray[np.uint8], timeout_s: float, queue_timeout_s: float | None = None
+        self,
+        image: npt.NDArray[np.uint8],
+        timeout_s: float,
+        queue_timeout_s: float | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> tuple[Detections, str]:
         """Detections for one (H, W, 3) uint8 BGR frame, and which endpoint served them; ``queue_timeout_s``
-        lets Triton drop the frame if it is still queued then (InferenceExpiredError)."""
+        lets Triton drop the frame if it is still queued then (InferenceExpiredError); ``headers`` travel as the
+        request's gRPC metadata (the frame's trace context)."""
 
 
 class EventOutput(Protocol):
@@ -80,6 +86,7 @@ class StreamPipeline:
         run_id: str,
         request_timeout_s: float,
         reader_factory: Callable[[SourceSpec], FrameReader] = open_reader,
+        tracer: FrameTracer = NO_TRACING,
     ) -> None:
         self._spec = spec
         self._flow = flow
@@ -90,6 +97,9 @@ class StreamPipeline:
         self._run_id = run_id
         self._timeout_s = request_timeout_s
         self._reader_factory = reader_factory
+        self._tracer = tracer
+        self._traces: dict[int, FrameTrace] = {}
+        """Frames sent to inference and not yet finished, by seq: at most the frames in flight."""
         self._reorder: Reorderer[Result] = Reorderer()
         self._last_tracked_seq: int | None = None
         self._status_count = 0
@@ -202,34 +212,43 @@ class StreamPipeline:
 
     async def _infer(self, frame: Frame) -> Result:
         queue_ms = (time.monotonic() - frame.ready_mono) * 1e3
-        budget_s = self._flow.staleness_budget_s if self._flow.is_live(self._spec) else self._flow.outage_timeout_s
+        trace = self._traces[frame.seq] = self._tracer.begin(frame, self._run_id)
         async with self._window:
-            started = time.perf_counter()
-            attempt = 0
-            while True:
-                try:
-                    detections, endpoint = await self._detector.detect(
-                        frame.image, self._timeout_s, self._queue_timeout(frame)
+            trace.infer_started()
+            result = await self._attempt(frame, queue_ms, trace)
+        trace.infer_ended(result)
+        return result
+
+    async def _attempt(self, frame: Frame, queue_ms: float, trace: FrameTrace) -> Inferred | Failed | Expired:
+        """Inference with retries through an outage, within the frame's budget."""
+        budget_s = self._flow.staleness_budget_s if self._flow.is_live(self._spec) else self._flow.outage_timeout_s
+        started = time.perf_counter()
+        attempt = 0
+        while True:
+            try:
+                detections, endpoint = await self._detector.detect(
+                    frame.image, self._timeout_s, self._queue_timeout(frame), trace.headers()
+                )
+                return Inferred(frame, detections, queue_ms, (time.perf_counter() - started) * 1e3, endpoint)
+            except InferenceExpiredError:
+                return Expired(frame)
+            except InferenceRejectedError as exc:
+                return failed(frame, FrameErrorCode.REJECTED, str(exc))
+            except InferenceFailedError as exc:
+                return failed(frame, FrameErrorCode.FAILED, str(exc))
+            except TritonUnavailableError as exc:
+                attempt += 1
+                waited = time.perf_counter() - started
+                if waited >= budget_s:
+                    return failed(
+                        frame,
+                        FrameErrorCode.UNAVAILABLE,
+                        f"{exc} (gave up after {attempt} attempts over {waited:.1f} s)",
                     )
-                    return Inferred(frame, detections, queue_ms, (time.perf_counter() - started) * 1e3, endpoint)
-                except InferenceExpiredError:
-                    return Expired(frame)
-                except InferenceRejectedError as exc:
-                    return failed(frame, FrameErrorCode.REJECTED, str(exc))
-                except InferenceFailedError as exc:
-                    return failed(frame, FrameErrorCode.FAILED, str(exc))
-                except TritonUnavailableError as exc:
-                    attempt += 1
-                    waited = time.perf_counter() - started
-                    if waited >= budget_s:
-                        return failed(
-                            frame,
-                            FrameErrorCode.UNAVAILABLE,
-                            f"{exc} (gave up after {attempt} attempts over {waited:.1f} s)",
-                        )
-                    self._output.retried(self.stream_id)
-                    pause = min(RETRY_BACKOFF_S[1], RETRY_BACKOFF_S[0] * 2**attempt, budget_s - waited)
-                    await asyncio.sleep(pause)
+                self._output.retried(self.stream_id)
+                trace.retried(str(exc))
+                pause = min(RETRY_BACKOFF_S[1], RETRY_BACKOFF_S[0] * 2**attempt, budget_s - waited)
+                await asyncio.sleep(pause)
 
     def _queue_timeout(self, frame: Frame) -> float | None:
         """Live: what is left of the frame's staleness budget, so Triton drops it rather than compute it stale."""
@@ -239,10 +258,12 @@ class StreamPipeline:
 
     def _finish(self, result: Result) -> None:
         now = time.time()
+        trace = self._take_trace(result)
         if isinstance(result, StatusMarker):
             self._emit_status(result)
         elif isinstance(result, Expired):
             self._output.dropped(result.frame, DropReason.STALE)
+            trace.finish("stale")
         elif isinstance(result, Failed):
             context = FrameContext(
                 result.stream_id,
@@ -253,15 +274,27 @@ class StreamPipeline:
                 result.width,
                 result.height,
             )
-            self._output.emit(FrameErrorEvent(context, result.code, result.message, now), None)
+            with trace.stage("deliver"):
+                self._output.emit(FrameErrorEvent(context, result.code, result.message, now), None)
+            trace.finish("frame_error", f"{result.code}: {result.message}")
         else:
-            self._output.emit(self._detection_event(result, now), result.frame)
+            event = self._detection_event(result, now, trace)
+            with trace.stage("deliver"):
+                self._output.emit(event, result.frame)
+            trace.finish("detections")
 
-    def _detection_event(self, result: Inferred, now: float) -> DetectionEvent:
+    def _take_trace(self, result: Result) -> FrameTrace:
+        if isinstance(result, StatusMarker):
+            return UNTRACED
+        seq = result.seq if isinstance(result, Failed) else result.frame.seq
+        return self._traces.pop(seq, UNTRACED)
+
+    def _detection_event(self, result: Inferred, now: float, trace: FrameTrace = UNTRACED) -> DetectionEvent:
         frame, found = result.frame, result.detections
         gap = 1 if self._last_tracked_seq is None else frame.seq - self._last_tracked_seq
         self._last_tracked_seq = frame.seq
-        track_ids = self._tracker.update(found.boxes, found.scores, found.class_ids, frame_gap=gap)
+        with trace.stage("track"):
+            track_ids = self._tracker.update(found.boxes, found.scores, found.class_ids, frame_gap=gap)
         detections = tuple(
             TrackedDetection(
                 (float(b[0]), float(b[1]), float(b[2]), float(b[3])), float(s), int(c), class_name(int(c)), int(t)

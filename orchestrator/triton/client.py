@@ -1,5 +1,6 @@
 """The one seam between pitchside and tritonclient's gRPC asyncio client for the detection ensemble."""
 
+from collections.abc import Mapping
 from typing import Final, Self
 
 import numpy as np
@@ -99,19 +100,30 @@ class DetectionClient:
             return False
 
     async def detect_raw(
-        self, frame: npt.NDArray[np.uint8], timeout_s: float | None = None, queue_timeout_s: float | None = None
+        self,
+        frame: npt.NDArray[np.uint8],
+        timeout_s: float | None = None,
+        queue_timeout_s: float | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
     ) -> Detections:
         """Detect on an (H, W, 3) uint8 BGR frame; ``timeout_s`` overrides the client's deadline;
-        ``queue_timeout_s`` lets Triton drop the request if it waits in the detector's queue longer."""
+        ``queue_timeout_s`` lets Triton drop the request if it waits in the detector's queue longer;
+        ``headers`` go in the request's gRPC metadata (a W3C ``traceparent`` joins Triton's spans to a trace)."""
         tensor = _tensor(INPUT_IMAGE_RAW, np.ascontiguousarray(frame)[None])
-        return await self._infer(tensor, deadline_s=timeout_s, queue_timeout_s=queue_timeout_s)
+        return await self._infer(tensor, deadline_s=timeout_s, queue_timeout_s=queue_timeout_s, headers=headers)
 
     async def detect_encoded(
-        self, data: bytes, timeout_s: float | None = None, queue_timeout_s: float | None = None
+        self,
+        data: bytes,
+        timeout_s: float | None = None,
+        queue_timeout_s: float | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
     ) -> Detections:
-        """Detect on an encoded image (JPEG, PNG, ...); timeouts as for ``detect_raw``."""
+        """Detect on an encoded image (JPEG, PNG, ...); timeouts and headers as for ``detect_raw``."""
         tensor = _tensor(INPUT_IMAGE_BYTES, np.frombuffer(data, dtype=np.uint8)[None])
-        return await self._infer(tensor, deadline_s=timeout_s, queue_timeout_s=queue_timeout_s)
+        return await self._infer(tensor, deadline_s=timeout_s, queue_timeout_s=queue_timeout_s, headers=headers)
 
     async def detect_letterboxed(
         self,
@@ -119,12 +131,16 @@ class DetectionClient:
         plan: Letterbox,
         timeout_s: float | None = None,
         queue_timeout_s: float | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
     ) -> Detections:
         """Detect on an (S, S, 3) uint8 letterboxed frame; boxes come back in the source frame's pixels;
-        timeouts as for ``detect_raw``."""
+        timeouts and headers as for ``detect_raw``."""
         images = _tensor(DETECTOR_INPUT, np.ascontiguousarray(boxed)[None])
         letterbox = _tensor(LETTERBOX, plan.as_array()[None])
-        return await self._infer(images, letterbox, deadline_s=timeout_s, queue_timeout_s=queue_timeout_s)
+        return await self._infer(
+            images, letterbox, deadline_s=timeout_s, queue_timeout_s=queue_timeout_s, headers=headers
+        )
 
     async def input_size(self) -> int:
         """S of the model's (S, S, 3) ``images`` input, read from the server's config of the model."""
@@ -140,7 +156,11 @@ class DetectionClient:
         )
 
     async def _infer(
-        self, *tensors: grpcclient.InferInput, deadline_s: float | None, queue_timeout_s: float | None
+        self,
+        *tensors: grpcclient.InferInput,
+        deadline_s: float | None,
+        queue_timeout_s: float | None,
+        headers: Mapping[str, str] | None = None,
     ) -> Detections:
         timeout = self._timeout_s if deadline_s is None else deadline_s
         queue_us = None if queue_timeout_s is None else max(1, int(queue_timeout_s * 1e6))
@@ -150,7 +170,12 @@ class DetectionClient:
         ]
         try:
             result = await self._client.infer(
-                self._model, list(tensors), outputs=outputs, client_timeout=timeout, timeout=queue_us
+                self._model,
+                list(tensors),
+                outputs=outputs,
+                client_timeout=timeout,
+                timeout=queue_us,
+                headers=dict(headers) if headers else None,
             )
         except InferenceServerException as exc:
             raise translate_error(exc) from exc

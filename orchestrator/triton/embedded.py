@@ -30,6 +30,7 @@ from orchestrator.triton.child_lifetime import (
     shm_prefix,
 )
 from orchestrator.triton.errors import EmbeddedTritonError
+from orchestrator.triton.tracing import TritonTracing
 
 DEFAULT_HTTP_PORT: Final = 8000
 DEFAULT_GRPC_PORT: Final = 8001
@@ -66,6 +67,8 @@ class EmbeddedTritonConfig:
     log_verbose: int = 0
     explicit_model_control: bool = False
     """Load every model at start, then load and unload only on request (model rollout). Always on for S3."""
+    trace: TritonTracing | None = None
+    """Export Triton's spans, joined to the callers' traces (see TritonTracing); None: Triton traces nothing."""
 
 
 @dataclass(frozen=True)
@@ -188,6 +191,7 @@ class EmbeddedTriton:
             "--exit-on-error=true",
             f"--exit-timeout-secs={int(STOP_TIMEOUT_S) - 5}",
             f"--log-verbose={self._config.log_verbose}",
+            *(self._config.trace.args() if self._config.trace is not None else []),
         ]
 
     def _wait_ready(self) -> None:

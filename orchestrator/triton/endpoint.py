@@ -5,13 +5,18 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from orchestrator.triton.embedded import EmbeddedTriton, EmbeddedTritonConfig, ServerPorts
+from orchestrator.triton.tracing import TritonTracing
 
 
 @asynccontextmanager
-async def triton_endpoint(url: str | None, model_repository: Path) -> AsyncIterator[str]:
-    """Yield ``url`` as is, or start an embedded server on free ports and yield its gRPC address."""
+async def triton_endpoint(
+    url: str | None, model_repository: Path, trace: TritonTracing | None = None
+) -> AsyncIterator[str]:
+    """Yield ``url`` as is, or start an embedded server on free ports and yield its gRPC address; ``trace``
+    makes the embedded server export its spans, joined to the callers' traces."""
     if url:
         yield url
         return
-    async with EmbeddedTriton(EmbeddedTritonConfig(model_repository, ServerPorts(0, 0, 0))) as server:
+    config = EmbeddedTritonConfig(model_repository, ServerPorts(0, 0, 0), trace=trace)
+    async with EmbeddedTriton(config) as server:
         yield server.endpoints.grpc_url

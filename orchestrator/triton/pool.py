@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final, Self
 
@@ -106,22 +106,31 @@ class EndpointPool:
             await endpoint.client.close()
 
     async def detect(
-        self, image: npt.NDArray[np.uint8], timeout_s: float, queue_timeout_s: float | None = None
+        self,
+        image: npt.NDArray[np.uint8],
+        timeout_s: float,
+        queue_timeout_s: float | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> tuple[Detections, str]:
         """Detections for one frame and the URL that served it. Raises TritonUnavailableError when no
         endpoint is healthy or the chosen one fails to answer (the caller decides whether to retry);
-        ``queue_timeout_s``: Triton drops the frame (InferenceExpiredError) if it waits in the queue longer."""
+        ``queue_timeout_s``: Triton drops the frame (InferenceExpiredError) if it waits in the queue longer;
+        ``headers``: the request's gRPC metadata (the frame's trace context)."""
         boxed = await self._letterbox(image) if self._wire is WireFormat.LETTERBOX else None
         endpoint = self._pick()
         endpoint.in_flight += 1
         try:
             if boxed is not None:
-                detections = await endpoint.client.detect_letterboxed(*boxed, timeout_s, queue_timeout_s)
+                detections = await endpoint.client.detect_letterboxed(
+                    *boxed, timeout_s, queue_timeout_s, headers=headers
+                )
             elif self._wire is WireFormat.JPEG:
                 data = await asyncio.to_thread(encode_jpeg, image)
-                detections = await endpoint.client.detect_encoded(data.tobytes(), timeout_s, queue_timeout_s)
+                detections = await endpoint.client.detect_encoded(
+                    data.tobytes(), timeout_s, queue_timeout_s, headers=headers
+                )
             else:
-                detections = await endpoint.client.detect_raw(image, timeout_s, queue_timeout_s)
+                detections = await endpoint.client.detect_raw(image, timeout_s, queue_timeout_s, headers=headers)
         except InferenceTimeoutError:
             raise  # slow is not down: the health check decides
         except TritonUnavailableError:

@@ -366,6 +366,67 @@ def shard_problems(resources: list[Resource]) -> list[str]:
     return problems
 
 
+# ---- traces ------------------------------------------------------------------------------------------------
+
+OTLP_HTTP_PORT: Final = 4318
+
+
+def triton_trace_args(resources: list[Resource], image_command: list[str]) -> list[str]:
+    """What the Triton container adds to its image's default command: the trace flags."""
+    args = list(PodOwner(one(resources, "Deployment", "triton")).container("triton").get("args", []))
+    return args[len(image_command) :] if args[: len(image_command)] == image_command else args
+
+
+def tracing_problems(resources: list[Resource], image_command: list[str]) -> list[str]:
+    """Tracing is off by default and, once on, both sides reach one collector: the orchestrators' [tracing]
+    is disabled with a collector endpoint and a sample ratio; Triton runs the trace flags the launcher would
+    give it for that same collector (OpenTelemetry mode, rate 0: it only joins the orchestrators' traces); and
+    both workloads' NetworkPolicies let them reach the collector's OTLP/HTTP port (Triton also needs DNS)."""
+    from orchestrator.config.run_config import ConfigError, from_mapping
+    from orchestrator.triton.tracing import TritonTracing
+
+    try:
+        tracing = from_mapping(orchestrator_config(resources)).validated().tracing
+    except (ConfigError, ValueError) as exc:
+        return [f"pitchside.toml: {exc}"]
+    problems = []
+    if tracing.enabled:
+        problems.append("[tracing] enabled = true: tracing must be off by default (turn it on to investigate)")
+    if tracing.otlp_endpoint is None:
+        problems.append("[tracing] has no otlp_endpoint: the collector Triton exports to")
+    wanted = TritonTracing(tracing.traces_url).args()
+    actual = triton_trace_args(resources, image_command)
+    if actual != wanted:
+        problems.append(f"Triton's args after the image command {actual} should be the trace flags {wanted}")
+    namespace = _collector_namespace(tracing.endpoint)
+    for name in ("triton", "orchestrator"):
+        policy = one(resources, "NetworkPolicy", name)
+        if not _egress_allows(policy, namespace, OTLP_HTTP_PORT):
+            problems.append(f"NetworkPolicy/{name}: no egress to the collector ({namespace} port {OTLP_HTTP_PORT})")
+        if not _egress_allows(policy, "kube-system", 53):
+            problems.append(f"NetworkPolicy/{name}: no egress to cluster DNS, the collector's name cannot resolve")
+    return problems
+
+
+def _collector_namespace(endpoint: str) -> str:
+    """``http://NAME.NAMESPACE.svc...:PORT`` -> NAMESPACE (a bare name is in the workloads' own namespace)."""
+    host = endpoint.split("://", 1)[-1].split(":", 1)[0].split("/", 1)[0]
+    labels = host.split(".")
+    return labels[1] if len(labels) > 1 else "pitchside"
+
+
+def _egress_allows(policy: Resource, namespace: str, port: int) -> bool:
+    for rule in policy["spec"].get("egress", []):
+        ports = {p.get("port") for p in rule.get("ports", [])}
+        namespaces = {
+            peer.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name")
+            for peer in rule.get("to", [])
+        }
+        if port in ports and namespace in namespaces:
+            return True
+    return False
+
+
 # ---- Dockerfile --------------------------------------------------------------------------------------------
 
 

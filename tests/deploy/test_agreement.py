@@ -39,8 +39,16 @@ def test_triton_ports_are_the_servers_defaults_everywhere(rendered, stages, over
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_triton_args_match_the_images_default_command(rendered, stages, overlay) -> None:
-    assert _triton(rendered[overlay])["args"] == stages["triton"].exec_form("CMD")
+def test_triton_args_are_the_images_default_command_plus_the_trace_flags(rendered, stages, overlay) -> None:
+    command = stages["triton"].exec_form("CMD")
+    args = _triton(rendered[overlay])["args"]
+    assert args[: len(command)] == command
+    assert all(a.startswith("--trace-config=") for a in checks.triton_trace_args(rendered[overlay], command))
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_tracing_is_off_by_default_and_both_sides_reach_one_collector(rendered, stages, overlay) -> None:
+    assert checks.tracing_problems(rendered[overlay], stages["triton"].exec_form("CMD")) == []
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

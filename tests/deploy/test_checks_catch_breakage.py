@@ -312,3 +312,42 @@ def test_an_alert_that_waits_too_long_fails_its_promtool_unit_test(tmp_path) -> 
     backlog["for"] = "30m"
     findings = "\n".join(observability.promtool_test_rules(rule, tmp_path))
     assert "FAILED" in findings and "alertname: PitchsideJournalBacklog, time: 25m" in findings
+
+
+def _trace_problems(resources, stages) -> list[str]:
+    return checks.tracing_problems(resources, stages["triton"].exec_form("CMD"))
+
+
+def test_triton_sampling_by_itself_or_exporting_elsewhere_is_caught(rendered, stages) -> None:
+    resources = copy.deepcopy(rendered["gpu"])
+    args = _triton_container(checks.one(resources, "Deployment", "triton"))["args"]
+    args[args.index("--trace-config=rate=0")] = "--trace-config=rate=1"
+    (problem,) = _trace_problems(resources, stages)
+    assert "--trace-config=rate=1" in problem and "should be the trace flags" in problem
+    resources = copy.deepcopy(rendered["gpu"])
+    args = _triton_container(checks.one(resources, "Deployment", "triton"))["args"]
+    (url,) = [i for i, a in enumerate(args) if a.startswith("--trace-config=opentelemetry,url=")]
+    args[url] = "--trace-config=opentelemetry,url=http://localhost:4318/v1/traces"
+    assert len(_trace_problems(resources, stages)) == 1
+
+
+def test_tracing_shipped_on_or_without_a_collector_is_caught(rendered, stages) -> None:
+    resources = copy.deepcopy(rendered["gpu"])
+    config_map = next(r for r in checks.by_kind(resources, "ConfigMap") if "pitchside.toml" in r.get("data", {}))
+    text = config_map["data"]["pitchside.toml"]
+    config_map["data"]["pitchside.toml"] = text.replace("enabled = false", "enabled = true")
+    assert _trace_problems(resources, stages) == [
+        "[tracing] enabled = true: tracing must be off by default (turn it on to investigate)"
+    ]
+    config_map["data"]["pitchside.toml"] = text.replace("sample_ratio = 0.01", "sample_ratio = 5")
+    (problem,) = _trace_problems(resources, stages)
+    assert "sample_ratio must be within 0..1" in problem
+
+
+def test_a_policy_that_blocks_the_collector_is_caught(rendered, stages) -> None:
+    resources = copy.deepcopy(rendered["gpu"])
+    policy = checks.one(resources, "NetworkPolicy", "triton")
+    policy["spec"]["egress"] = [r for r in policy["spec"]["egress"] if {p["port"] for p in r["ports"]} != {4318}]
+    assert _trace_problems(resources, stages) == [
+        "NetworkPolicy/triton: no egress to the collector (monitoring port 4318)"
+    ]

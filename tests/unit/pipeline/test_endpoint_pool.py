@@ -25,6 +25,7 @@ class ScriptedClient:
         self.fail_with: Exception | None = None
         self.gate: asyncio.Event | None = None
         self.queue_timeouts: list[float | None] = []
+        self.headers: list[dict[str, str] | None] = []
         self.letterboxed: list[tuple[tuple[int, ...], Letterbox]] = []
         self.size_asked = 0
 
@@ -32,13 +33,14 @@ class ScriptedClient:
         self.size_asked += 1
         return 32
 
-    async def detect_letterboxed(self, boxed, plan, timeout_s=None, queue_timeout_s=None) -> Detections:
+    async def detect_letterboxed(self, boxed, plan, timeout_s=None, queue_timeout_s=None, *, headers=None):
         self.letterboxed.append((boxed.shape, plan))
-        return await self.detect_raw(boxed, timeout_s, queue_timeout_s)
+        return await self.detect_raw(boxed, timeout_s, queue_timeout_s, headers=headers)
 
-    async def detect_raw(self, frame, timeout_s=None, queue_timeout_s=None) -> Detections:
+    async def detect_raw(self, frame, timeout_s=None, queue_timeout_s=None, *, headers=None) -> Detections:
         self.calls += 1
         self.queue_timeouts.append(queue_timeout_s)
+        self.headers.append(headers)
         if self.gate is not None:
             await self.gate.wait()
         if self.fail_with is not None:
@@ -150,3 +152,13 @@ async def test_a_frame_expired_in_tritons_queue_leaves_the_endpoint_healthy() ->
         with pytest.raises(InferenceExpiredError):
             await pool.detect(FRAME, 1.0, 0.01)
         assert pool.endpoints[0].healthy
+
+
+@pytest.mark.parametrize("wire", [WireFormat.RAW, WireFormat.LETTERBOX])
+async def test_the_frames_trace_context_reaches_the_client_as_request_metadata(wire: WireFormat) -> None:
+    client = ScriptedClient("a")
+    traceparent = {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}
+    async with EndpointPool([endpoint(client)], wire=wire, refresh_s=None) as pool:
+        await pool.detect(FRAME, 1.0, headers=traceparent)
+        await pool.detect(FRAME, 1.0)
+    assert client.headers == [traceparent, None]
