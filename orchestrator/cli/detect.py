@@ -7,6 +7,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
+import cv2
+import numpy as np
+import numpy.typing as npt
 import typer
 
 from orchestrator.bench.text_table import render_rows
@@ -18,6 +21,7 @@ from orchestrator.triton.endpoint import triton_endpoint
 from orchestrator.triton.errors import EmbeddedTritonError, InferenceRejectedError, TritonError
 from orchestrator.vision.coco import class_name
 from orchestrator.vision.decode_limits import declared_size
+from orchestrator.vision.drawing import draw_boxes
 
 _DETECTION_HEADER = ("class", "score", "x1", "y1", "x2", "y2")
 
@@ -57,6 +61,9 @@ class DetectRun:
 def detect(
     images: Annotated[list[Path], typer.Argument(help="Image files (JPEG, PNG, ...).")],
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON document (for scripts).")] = False,
+    save: Annotated[Path | None, typer.Option(
+        help="Write each image with its boxes and labels drawn into this folder (NAME.annotated.png).",
+        file_okay=False)] = None,
     triton_url: TritonUrlOption = None,
     model_repository: ModelRepositoryOption = DEFAULT_MODEL_REPOSITORY,
 ) -> None:
@@ -69,6 +76,9 @@ def detect(
     except TritonError as exc:
         _fail(_explain(exc, triton_url))
     typer.echo(json.dumps(_as_json(run), indent=2) if json_output else "\n".join(_text(run)))
+    if save is not None:
+        for written in save_annotated(run, save):
+            typer.echo(f"annotated image written to {written}", err=True)
     if any(result.error is not None for result in run.images):
         raise typer.Exit(code=1)
 
@@ -119,6 +129,25 @@ def _image_lines(result: ImageResult) -> list[str]:
         return [head]
     rows = [[d.class_name, f"{d.score:.2f}", *(f"{v:.1f}" for v in d.box_xyxy)] for d in result.detections]
     return [head, *(f"  {line}" for line in render_rows(_DETECTION_HEADER, rows))]
+
+
+def save_annotated(run: DetectRun, folder: Path) -> list[Path]:
+    """Each image that was answered, with its detections drawn, as ``folder/NAME.annotated.png``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for result in run.images:
+        decoded = cv2.imread(result.path, cv2.IMREAD_COLOR)
+        if result.error is not None or decoded is None:
+            continue
+        image: npt.NDArray[np.uint8] = np.asarray(decoded, dtype=np.uint8)
+        boxes = result.detections
+        canvas = draw_boxes(image, [d.box_xyxy for d in boxes], [f"{d.class_name} {d.score:.2f}" for d in boxes],
+                            [d.class_id for d in boxes])  # fmt: skip
+        path = folder / f"{Path(result.image).stem}.annotated.png"
+        if not cv2.imwrite(str(path), canvas):
+            _fail(f"could not write {path}; check the folder is writable")
+        written.append(path)
+    return written
 
 
 def _as_json(run: DetectRun) -> dict[str, Any]:

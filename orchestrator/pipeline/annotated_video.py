@@ -12,6 +12,7 @@ import numpy.typing as npt
 
 from orchestrator.events.model import DetectionEvent
 from orchestrator.sources.frame import Frame
+from orchestrator.vision.drawing import draw_boxes
 
 log = logging.getLogger(__name__)
 QUEUE_FRAMES: Final = 64
@@ -61,18 +62,11 @@ class AnnotatedVideoWriter:
 
 
 def draw_detections(image: npt.NDArray[np.uint8], event: DetectionEvent) -> npt.NDArray[np.uint8]:
-    """A copy of ``image`` with each detection's box and ``class #track score`` label."""
-    canvas = image.copy()
-    for det in event.detections:
-        color = _track_color(det.track_id)
-        x1, y1, x2, y2 = (round(v) for v in det.box_xyxy)
-        cv2.rectangle(canvas, (x1, y1), (x2, y2), color, 2)
-        label = f"{det.class_name} #{det.track_id} {det.score:.2f}"
-        cv2.putText(canvas, label, (x1, max(12, y1 - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.45, color, 1, cv2.LINE_AA)
-    return canvas
-
-
-def _track_color(track_id: int) -> tuple[int, int, int]:
-    rng = np.random.default_rng(track_id)
-    b, g, r = (int(v) for v in rng.integers(64, 256, 3))
-    return b, g, r
+    """A copy of ``image`` with each detection's box and ``class #track score`` label, coloured by track."""
+    detections = event.detections
+    return draw_boxes(
+        image,
+        [d.box_xyxy for d in detections],
+        [f"{d.class_name} #{d.track_id} {d.score:.2f}" for d in detections],
+        [d.track_id for d in detections],
+    )

@@ -3,6 +3,8 @@
 import json
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -76,3 +78,19 @@ def test_detect_refuses_a_missing_file_before_starting_anything(tmp_path: Path) 
     assert result.exit_code == 2
     assert result.output.splitlines() == [f"error: not an image file: {tmp_path / 'nope.png'}; give paths of JPEG or "
                                           "PNG files"]  # fmt: skip
+
+
+def test_detect_save_draws_each_detection_where_it_was_found(grpc_url: str, tmp_path: Path) -> None:
+    image = MEDIA_DIR / "basketball1.png"
+    result = runner.invoke(app, ["detect", "--json", "--save", str(tmp_path / "out"), "--triton-url", grpc_url,
+                                 str(image)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    boxes = [d["box_xyxy"] for d in json.loads(result.stdout)["images"][0]["detections"]]
+    saved = cv2.imread(str(tmp_path / "out" / "basketball1.annotated.png"))
+    original = cv2.imread(str(image))
+    assert saved.shape == original.shape
+    changed = np.any(saved != original, axis=2)
+    for x1, y1, x2, y2 in boxes:  # each box's outline was drawn: its left edge changed along most of its height
+        column = changed[int(y1) + 2 : int(y2) - 2, min(round(x1), original.shape[1] - 1)]
+        assert column.mean() > 0.9, (x1, y1, x2, y2)
+    assert changed.mean() < 0.2, "only boxes and labels are drawn"
