@@ -69,10 +69,10 @@ def model(
         "Model or ensemble to benchmark (default: the wire's own: detector for letterbox, detection otherwise)."))]
         = None,
     concurrency: Annotated[str | None, typer.Option("--concurrency", "--concurrency-range", help=(
-        "Concurrency levels: start:end:step (perf_analyzer's --concurrency-range, e.g. 1:8:1) or a list, e.g. "
+        "Concurrency levels: first:last:step (perf_analyzer's --concurrency-range, e.g. 1:8:1) or a list, e.g. "
         "1,2,4,8 (default 1,2,4,8; with --quick 1,2)."))] = None,
     request_rate: Annotated[str | None, typer.Option("--request-rate", "--request-rate-range", help=(
-        "Request rates per second, start:end:step or a list: open-loop mode instead of concurrency."))] = None,
+        "Request rates per second, first:last:step or a list: open-loop mode instead of concurrency."))] = None,
     arrival: Annotated[Arrival, typer.Option(help="Request-rate mode: gaps between requests.")] = Arrival.CONSTANT,
     max_inflight: Annotated[int, typer.Option(
         help="Request-rate mode: requests due beyond this many outstanding are skipped and counted.")]
