@@ -10,6 +10,7 @@ from prometheus_client import CollectorRegistry
 from orchestrator.config.run_config import FlowSettings, Mode, RunConfig, TritonSettings
 from orchestrator.events.model import SCHEMA_PATH
 from orchestrator.pipeline.session import RunSummary, run_session
+from orchestrator.sinks.settings import DeliverySettings
 from orchestrator.sources.spec import SourceSpec
 
 SCHEMA = json.loads(SCHEMA_PATH.read_text())
@@ -26,8 +27,7 @@ def session_config(
         flow=replace(FlowSettings(mode=mode), **flow),
         metrics_port=None,
         progress_interval_s=3600,
-        journal_dir=tmp_path / "journal",
-        dead_letter_path=tmp_path / "dead-letter.jsonl",
+        delivery=DeliverySettings(journal_dir=tmp_path / "journal", dead_letter_path=tmp_path / "dead-letter.jsonl"),
     )
 
 

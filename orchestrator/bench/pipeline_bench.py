@@ -38,8 +38,10 @@ from orchestrator.config.run_config import FlowSettings, Mode, RunConfig, Triton
 from orchestrator.metrics.rolling import StreamStats
 from orchestrator.paths import DEFAULT_MODEL_REPOSITORY, MEDIA_DIR
 from orchestrator.pipeline.session import RunSummary, run_session
+from orchestrator.sinks.settings import DeliverySettings
 from orchestrator.sources.capture import FrameReader
 from orchestrator.sources.spec import SourceSpec, parse_source
+from orchestrator.triton.client import DEFAULT_REQUEST_TIMEOUT_S
 from orchestrator.triton.endpoint import triton_endpoint
 from orchestrator.triton.wire import WireFormat
 
@@ -77,7 +79,7 @@ async def run_pipeline_bench(config: PipelineBenchConfig, progress: BenchProgres
     """The whole report (envelope + ``pipeline`` section), not yet validated."""
     started_at, machine = dt.datetime.now(dt.UTC), describe_machine()
     async with triton_endpoint(config.triton_url, config.model_repository) as url:
-        async with GenericTritonClient.connect(url, 30.0) as client:
+        async with GenericTritonClient.connect(url, DEFAULT_REQUEST_TIMEOUT_S) as client:
             server_version = await client.server_version()
             configs = {stage: await client.model_config(stage.value) for stage in Stage}
         progress.note(f"Triton {server_version} at {url}: direct baseline (batch 1, server idle) ...")
@@ -159,8 +161,7 @@ async def _run_streams(config: PipelineBenchConfig, url: str, scratch: Path) -> 
         flow=FlowSettings(mode=Mode.LIVE, max_frames=config.frames_per_stream),
         metrics_port=None,
         progress_interval_s=3600.0,
-        journal_dir=scratch / "journal",
-        dead_letter_path=scratch / "dead-letter.jsonl",
+        delivery=DeliverySettings(journal_dir=scratch / "journal", dead_letter_path=scratch / "dead-letter.jsonl"),
     )
 
     def cameras(spec: SourceSpec) -> FrameReader:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Final
 
 from orchestrator.paths import DEFAULT_MODEL_REPOSITORY, MEDIA_DIR
+from orchestrator.triton.client import DEFAULT_REQUEST_TIMEOUT_S
 from orchestrator.triton.wire import WireFormat
 
 DEFAULT_FOOTAGE: Final = MEDIA_DIR / "vtest.avi"
@@ -16,8 +17,6 @@ DEFAULT_CONCURRENCY: Final = (1, 2, 4, 8)
 QUICK_CONCURRENCY: Final = (1, 2)
 DEFAULT_MAX_INFLIGHT: Final = 64
 """Request-rate mode: requests beyond this many outstanding are skipped and counted, never queued."""
-DEFAULT_REQUEST_TIMEOUT_S: Final = 30.0
-"""Generous on purpose: a saturated 2-core CPU can hold a request for seconds; a timeout counts as an error."""
 
 
 class LoadMode(StrEnum):

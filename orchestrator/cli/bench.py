@@ -36,7 +36,6 @@ from orchestrator.bench.settings import (
     DEFAULT_FOOTAGE,
     DEFAULT_FRAMES,
     DEFAULT_MAX_INFLIGHT,
-    DEFAULT_REQUEST_TIMEOUT_S,
     QUICK_CONCURRENCY,
     QUICK_WINDOWS,
     Arrival,
@@ -48,6 +47,7 @@ from orchestrator.bench.settings import (
 from orchestrator.bench.table import render_report
 from orchestrator.cli.options import ModelRepositoryOption
 from orchestrator.paths import DEFAULT_MODEL_REPOSITORY
+from orchestrator.triton.client import DEFAULT_REQUEST_TIMEOUT_S
 from orchestrator.triton.errors import EmbeddedTritonError, TritonError, TritonUnavailableError
 from orchestrator.triton.wire import WireFormat
 

@@ -8,6 +8,7 @@ The sinks and the state directory come from the same places ``pitchside run`` re
 import asyncio
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Final, NoReturn
 
@@ -17,7 +18,7 @@ from orchestrator.cli.options import StateDirOption
 from orchestrator.config.run_config import ConfigError, RunConfig, from_mapping, load_toml
 from orchestrator.sinks import backlog
 from orchestrator.sinks.errors import SinkConfigError
-from orchestrator.sinks.settings import DeliverySettings
+from orchestrator.sinks.settings import DeliverySettings, Durability
 
 DEFAULT_REPLAY_TIMEOUT_S: Final = 60.0
 
@@ -95,13 +96,16 @@ def _load(config: Path | None, sinks: list[str] | None, state_dir: Path | None) 
     try:
         run = load_toml(config, state_dir=state_dir) if config is not None else from_mapping({}, state_dir=state_dir)
     except ConfigError as exc:
-        _fail(exc, code=2)
+        for line in exc.problems[:-1]:
+            typer.echo(f"error: {line}", err=True)
+        _fail(ConfigError(exc.problems[-1]), code=2)
     chosen = list(sinks) if sinks else list(run.sinks)
     return chosen, _settings(run)
 
 
 def _settings(run: RunConfig) -> DeliverySettings:
-    return DeliverySettings(journal_dir=run.journal_dir, dead_letter_path=run.dead_letter_path)
+    """The run's delivery settings (journal, dead letters, retries); replay never needs write-ahead."""
+    return replace(run.delivery, durability=Durability.BUFFERED)
 
 
 def _table(found: backlog.Backlog, now: float) -> list[str]:

@@ -1,11 +1,20 @@
-"""``pitchside run`` configuration and its TOML form.
+"""``pitchside run`` configuration: one frozen, typed object built at the edge, and its TOML form.
 
-Example ``pitchside.toml``::
+Settings come from the defaults (the named constants here and in the settings each part owns), a TOML file,
+the environment (``PITCHSIDE_*``) and the command line, merged into one mapping in that order and checked once
+(``config.schema``): an unknown key or a value of the wrong type is refused with one line naming its key path.
+``pitchside config check FILE`` checks a file; ``pitchside config show`` prints the effective configuration.
+
+Example ``pitchside.toml`` (every table is optional)::
 
     mode = "live"                      # or "offline"
+    annotate = "out/annotated.mp4"     # annotated video of the first stream
     [[streams]]
     id = "north-stand"
     source = "rtsp://cam-north.local/stream1"
+    staleness_budget_s = 0.3           # per stream: any [live]/[offline] setting, max_frames, mode,
+    [streams.tracker]                  #   [streams.reconnect] and [streams.tracker] override the run's
+    max_age_frames = 60
     [[sinks]]
     uri = "jsonl:out/events.jsonl"
     [[sinks]]
@@ -13,11 +22,26 @@ Example ``pitchside.toml``::
     [triton]
     urls = ["dns:///triton-grpc.pitchside.svc.cluster.local:8001"]
     wire = "letterbox"                 # or "raw", "jpeg"
+    request_timeout_s = 10.0
     [live]
     staleness_budget_s = 0.5
+    [reconnect]                        # live sources: jittered exponential backoff between reopen attempts
+    initial_s = 0.5
+    max_s = 30.0
+    max_attempts = 0                   # 0 retries forever
+    [tracker]
+    iou_threshold = 0.2
+    max_age_frames = 30
     [metrics]
     port = 9108
     host = "127.0.0.1"                 # the default; "0.0.0.0" where Prometheus scrapes from outside
+    [delivery]
+    state_dir = "/var/lib/pitchside"   # journal/ and dead-letter.jsonl; else out/ beside this file
+    durability = "buffered"            # or "write_ahead"
+    buffer_records = 10000
+    [delivery.retry]
+    base_s = 0.05
+    max_s = 5.0
     [tracing]                          # OpenTelemetry spans per frame, off by default
     enabled = true
     otlp_endpoint = "http://otel-collector:4318"   # else OTEL_EXPORTER_OTLP_ENDPOINT, else localhost:4318
@@ -25,25 +49,33 @@ Example ``pitchside.toml``::
     sample_ratio = 0.05
 """
 
-import tomllib
-from dataclasses import dataclass, field, fields, replace
-from enum import StrEnum
+import functools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
+from pydantic import ValidationError
+
+from orchestrator.config.layers import Merged, Override, merge, read_toml
+from orchestrator.config.modes import Mode as Mode
+from orchestrator.config.problems import ConfigError as ConfigError
+from orchestrator.config.problems import Location, key_path, problem_lines
+from orchestrator.config.schema import ConfigFile, StreamTable
 from orchestrator.metrics import ORCHESTRATOR_METRICS_HOST, ORCHESTRATOR_METRICS_PORT
 from orchestrator.paths import DEFAULT_MODEL_REPOSITORY, MEDIA_DIR
 from orchestrator.pipeline.frame_buffer import DropPolicy
-from orchestrator.sinks.settings import Durability
+from orchestrator.sinks.errors import SinkConfigError
+from orchestrator.sinks.settings import DeliverySettings, Durability, RetryPolicy
 from orchestrator.sources.source_thread import ReconnectPolicy
 from orchestrator.sources.spec import SourceSpec, parse_source
-from orchestrator.sources.stream_id import InvalidStreamIdError
 from orchestrator.tracing.settings import TracingConfigError, TracingSettings
+from orchestrator.tracking.tracker import TrackerConfig
+from orchestrator.triton.client import DEFAULT_REQUEST_TIMEOUT_S
 from orchestrator.triton.wire import WireFormat
 
 DEFAULT_SOURCE: Final = MEDIA_DIR / "vtest.avi"
 DEFAULT_SINK: Final = "jsonl:out/events.jsonl"
-DEFAULT_REQUEST_TIMEOUT_S: Final = 5.0
 DEFAULT_STALENESS_BUDGET_S: Final = 0.5
 """Live frames older than this when their turn comes are skipped (Roboflow's InferencePipeline uses 0.5 s)."""
 DEFAULT_LIVE_BUFFER: Final = 5
@@ -66,18 +98,9 @@ working directory): what a laptop run wants, and never a read-only config mount'
 STATE_JOURNAL_DIR: Final = "journal"
 STATE_DEAD_LETTER: Final = "dead-letter.jsonl"
 """Their names inside a state directory (``[delivery] state_dir``, ``--state-dir``, ``PITCHSIDE_STATE_DIR``)."""
-DELIVERY_KEYS: Final = frozenset({"state_dir", "journal_dir", "dead_letter", "durability"})
-
-
-class ConfigError(ValueError):
-    """A configuration that cannot run; the message names the setting."""
-
-
-class Mode(StrEnum):
-    LIVE = "live"
-    """Files are paced at their native fps; buffers drop the oldest frame; stale frames are skipped."""
-    OFFLINE = "offline"
-    """Every frame as fast as possible, with backpressure and zero drops (network sources stay live)."""
+DELIVERY_PATH_KEYS: Final = frozenset({"state_dir", "journal_dir", "dead_letter"})
+DEFAULT_PROGRESS_INTERVAL_S: Final = 2.0
+LOCAL_DELIVERY: Final = DeliverySettings(journal_dir=LOCAL_JOURNAL_DIR, dead_letter_path=LOCAL_DEAD_LETTER_PATH)
 
 
 @dataclass(frozen=True)
@@ -143,22 +166,52 @@ class Shard:
 
 
 @dataclass(frozen=True)
+class StreamSettings:
+    """One stream's own flow and tracker settings, where its ``[[streams]]`` entry overrides the run's."""
+
+    flow: FlowSettings
+    tracker: TrackerConfig
+
+
+@dataclass(frozen=True)
 class RunConfig:
     streams: tuple[SourceSpec, ...] = ()
     sinks: tuple[str, ...] = (DEFAULT_SINK,)
     triton: TritonSettings = field(default_factory=TritonSettings)
     flow: FlowSettings = field(default_factory=FlowSettings)
+    tracker: TrackerConfig = field(default_factory=TrackerConfig)
+    per_stream: tuple[tuple[str, StreamSettings], ...] = ()
+    """Streams whose settings differ from the run's, by stream id (see ``flow_for``, ``tracker_for``)."""
     metrics_port: int | None = ORCHESTRATOR_METRICS_PORT
     metrics_host: str = ORCHESTRATOR_METRICS_HOST
     """Address /metrics and /healthz bind; loopback unless configured (e.g. "0.0.0.0" in a pod)."""
     annotate: Path | None = None
     """Write an annotated video (boxes, class, track id) of the first stream here."""
-    progress_interval_s: float = 2.0
-    journal_dir: Path = LOCAL_JOURNAL_DIR
-    dead_letter_path: Path = LOCAL_DEAD_LETTER_PATH
-    durability: Durability = Durability.BUFFERED
-    """``write_ahead``: an event is in its sink's journal file before it counts as accepted (kill -9 safe)."""
+    progress_interval_s: float = DEFAULT_PROGRESS_INTERVAL_S
+    delivery: DeliverySettings = field(default_factory=lambda: LOCAL_DELIVERY)
+    """Every sink's buffer, journal, retries and dead letters; ``durability`` ``write_ahead`` puts an event in
+    its sink's journal file before it counts as accepted (kill -9 safe)."""
     tracing: TracingSettings = field(default_factory=TracingSettings)
+
+    @property
+    def journal_dir(self) -> Path:
+        return self.delivery.journal_dir
+
+    @property
+    def dead_letter_path(self) -> Path:
+        return self.delivery.dead_letter_path
+
+    @property
+    def durability(self) -> Durability:
+        return self.delivery.durability
+
+    def flow_for(self, spec: SourceSpec) -> FlowSettings:
+        own = dict(self.per_stream).get(spec.stream_id)
+        return self.flow if own is None else own.flow
+
+    def tracker_for(self, spec: SourceSpec) -> TrackerConfig:
+        own = dict(self.per_stream).get(spec.stream_id)
+        return self.tracker if own is None else own.tracker
 
     def validated(self) -> "RunConfig":
         if not self.streams:
@@ -169,7 +222,8 @@ class RunConfig:
             raise ConfigError(f"stream ids must be unique, repeated: {duplicates}")
         if not self.sinks:
             raise ConfigError("no sinks: give --sink or [[sinks]] in the config file")
-        if self.flow.staleness_budget_s <= 0 or min(self.flow.live_in_flight, self.flow.offline_in_flight) < 1:
+        flows = [self.flow, *(s.flow for _, s in self.per_stream)]
+        if any(f.staleness_budget_s <= 0 or min(f.live_in_flight, f.offline_in_flight) < 1 for f in flows):
             raise ConfigError("staleness_budget_s must be > 0 and live_in_flight, offline_in_flight >= 1")
         try:
             self.tracing.validated()
@@ -178,133 +232,182 @@ class RunConfig:
         return self
 
 
-@dataclass(frozen=True)
-class DeliveryPaths:
-    """Where the sinks' journal and the dead-letter file live."""
-
-    journal_dir: Path
-    dead_letter_path: Path
-
-    @classmethod
-    def resolve(cls, table: dict[str, Any], base_dir: Path, state_dir: Path | None = None) -> "DeliveryPaths":
-        """Paths from a ``[delivery]`` table.
-
-        A state directory (``state_dir`` here, overridden by the ``state_dir`` argument from ``--state-dir`` or
-        ``PITCHSIDE_STATE_DIR``) holds ``journal/`` and ``dead-letter.jsonl``, and relative ``journal_dir`` and
-        ``dead_letter`` values resolve inside it. Without one they resolve against ``base_dir`` (the config
-        file's folder) and default to ``out/journal`` and ``out/dead-letter.jsonl``. An absolute value is used
-        as it is. A relative ``state_dir`` in the file resolves against ``base_dir``.
-        """
-        unknown = set(table) - DELIVERY_KEYS
-        if unknown:
-            raise ConfigError(f"unknown [delivery] settings: {sorted(unknown)}")
-        if state_dir is None and "state_dir" in table:
-            state_dir = base_dir / str(table["state_dir"])
-        if state_dir is None:
-            return cls(
-                base_dir / table.get("journal_dir", LOCAL_JOURNAL_DIR),
-                base_dir / table.get("dead_letter", LOCAL_DEAD_LETTER_PATH),
-            )
-        return cls(
-            state_dir / table.get("journal_dir", STATE_JOURNAL_DIR),
-            state_dir / table.get("dead_letter", STATE_DEAD_LETTER),
-        )
-
-
 def load_toml(path: Path, *, state_dir: Path | None = None) -> RunConfig:
-    """Parse a TOML config file into a RunConfig (defaults for anything it leaves out).
+    """A TOML config file as a RunConfig (defaults for anything it leaves out); raises ConfigError.
 
     ``state_dir`` (from ``--state-dir`` / ``PITCHSIDE_STATE_DIR``) overrides the file's ``[delivery] state_dir``.
     """
+    return from_mapping(read_toml(path), base_dir=path.parent, state_dir=state_dir, file_label=str(path))
+
+
+def from_mapping(
+    data: Mapping[str, Any],
+    base_dir: Path = Path("."),
+    state_dir: Path | None = None,
+    *,
+    file_label: str = "config",
+) -> RunConfig:
+    overrides = [] if state_dir is None else [Override(("delivery", "state_dir"), str(state_dir), "--state-dir")]
+    return build(merge(data, overrides, file_label=file_label, base_dir=base_dir))
+
+
+def build(merged: Merged) -> RunConfig:
+    """The merged settings checked once and turned into a RunConfig; raises ConfigError, one line a problem."""
     try:
-        data = tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: {exc}") from exc
-    return from_mapping(data, base_dir=path.parent, state_dir=state_dir)
+        checked = ConfigFile.model_validate(merged.data)
+    except ValidationError as exc:
+        raise ConfigError(problem_lines(exc, merged.origin_of, ConfigFile)) from None
+    problems: list[str] = []
+    config = _Builder(merged, checked, problems).run_config()
+    if problems or config is None:
+        raise ConfigError(problems)
+    return config
 
 
-def from_mapping(data: dict[str, Any], base_dir: Path = Path("."), state_dir: Path | None = None) -> RunConfig:
-    known = {"mode", "streams", "sinks", "triton", "live", "offline", "metrics", "annotate", "delivery", "tracing"}
-    unknown = set(data) - known
-    if unknown:
-        raise ConfigError(f"unknown top-level settings: {sorted(unknown)}")
-    streams = tuple(_stream(entry, i) for i, entry in enumerate(data.get("streams", [])))
-    sinks = tuple(str(_require(entry, "uri", "sinks")) for entry in data.get("sinks", [])) or (DEFAULT_SINK,)
-    flow = FlowSettings(mode=Mode(data.get("mode", Mode.LIVE)))
-    flow = _merge(flow, data.get("live", {}), "live", {"staleness_budget_s", "live_buffer_frames", "live_in_flight"})
-    flow = _merge(
-        flow, data.get("offline", {}), "offline", {"offline_buffer_frames", "outage_timeout_s", "offline_in_flight"}
+T = TypeVar("T")
+
+
+class _Builder:
+    """Turns the checked tables into the dataclasses; a value a dataclass refuses becomes a problem line."""
+
+    def __init__(self, merged: Merged, checked: ConfigFile, problems: list[str]) -> None:
+        self._merged = merged
+        self._file = checked
+        self._problems = problems
+
+    def run_config(self) -> RunConfig | None:
+        file = self._file
+        flow = self._make(("reconnect",), lambda: self._flow(file))
+        tracker = self._make(("tracker",), lambda: TrackerConfig(**_table(file.tracker)))
+        streams = tuple(self._stream(i, entry) for i, entry in enumerate(file.streams or ()))
+        per_stream = self._per_stream(file.streams or (), streams, flow, tracker)
+        shard = None if file.shard is None else self._make(("shard",), lambda: Shard.parse(str(file.shard)))
+        delivery = self._make(("delivery",), self._delivery)
+        tracing = self._make(("tracing",), lambda: TracingSettings(**_table(file.tracing)).validated())
+        triton = self._triton()
+        if flow is None or tracker is None or delivery is None or tracing is None or per_stream is None:
+            return None
+        if None in streams:
+            return None
+        chosen = tuple(s for s in streams if s is not None)
+        if shard is not None:
+            chosen = shard.select(chosen)
+        metrics = _table(file.metrics)
+        annotate = None if file.annotate is None else self._merged.base_for("annotate") / file.annotate
+        return RunConfig(
+            streams=chosen,
+            sinks=tuple(s.uri for s in file.sinks) if file.sinks else (DEFAULT_SINK,),
+            triton=triton,
+            flow=flow,
+            tracker=tracker,
+            per_stream=tuple((k, v) for k, v in (per_stream or {}).items() if k in {s.stream_id for s in chosen}),
+            metrics_port=metrics.get("port", ORCHESTRATOR_METRICS_PORT) or None,
+            metrics_host=metrics.get("host", ORCHESTRATOR_METRICS_HOST),
+            annotate=annotate,
+            progress_interval_s=file.progress_interval_s or DEFAULT_PROGRESS_INTERVAL_S,
+            delivery=delivery,
+            tracing=tracing,
+        )
+
+    def _make(self, loc: Location, make: Callable[[], T]) -> T | None:
+        try:
+            return make()
+        except (ValueError, SinkConfigError, TracingConfigError) as exc:
+            message = str(exc).removeprefix(f"[{key_path(loc)}] ")
+            self._problems.append(f"{self._merged.origin_of(loc)}: {key_path(loc)}: {message}")
+            return None
+
+    @staticmethod
+    def _flow(file: ConfigFile) -> FlowSettings:
+        values = {**_table(file.live), **_table(file.offline)}
+        if file.mode is not None:
+            values["mode"] = file.mode
+        if file.max_frames is not None:
+            values["max_frames"] = file.max_frames
+        return FlowSettings(reconnect=_reconnect(ReconnectPolicy(), _table(file.reconnect)), **values)
+
+    def _stream(self, index: int, entry: StreamTable) -> SourceSpec | None:
+        return self._make(("streams", index), lambda: parse_source(entry.source, entry.id))
+
+    def _per_stream(
+        self,
+        entries: Any,
+        streams: tuple[SourceSpec | None, ...],
+        flow: FlowSettings | None,
+        tracker: TrackerConfig | None,
+    ) -> dict[str, StreamSettings] | None:
+        if flow is None or tracker is None:
+            return None
+        found: dict[str, StreamSettings] = {}
+        for index, (entry, spec) in enumerate(zip(entries, streams, strict=True)):
+            values = entry.model_dump(exclude_none=True, exclude={"id", "source", "reconnect", "tracker"})
+            if spec is None or not (values or entry.reconnect or entry.tracker):
+                continue
+            own = self._make(("streams", index), functools.partial(_stream_settings, entry, values, flow, tracker))
+            if own is None:
+                return None
+            found[spec.stream_id] = own
+        return found
+
+    def _triton(self) -> TritonSettings:
+        values = _table(self._file.triton)
+        if "urls" in values:
+            values["urls"] = tuple(values["urls"])
+        if "model_repository" in values:
+            values["model_repository"] = (
+                self._merged.base_for("triton", "model_repository") / values["model_repository"]
+            )
+        return TritonSettings(**values)
+
+    def _delivery(self) -> DeliverySettings:
+        values = _table(self._file.delivery)
+        paths = _delivery_paths(values, self._merged)
+        retry = values.pop("retry", {})
+        return DeliverySettings(
+            journal_dir=paths[0],
+            dead_letter_path=paths[1],
+            retry=RetryPolicy(**retry),
+            **{k: v for k, v in values.items() if k not in DELIVERY_PATH_KEYS},
+        )
+
+
+def _stream_settings(
+    entry: StreamTable, values: dict[str, Any], flow: FlowSettings, tracker: TrackerConfig
+) -> StreamSettings:
+    own_flow = replace(flow, reconnect=_reconnect(flow.reconnect, _table(entry.reconnect)), **values)
+    return StreamSettings(own_flow, replace(tracker, **_table(entry.tracker)))
+
+
+def _delivery_paths(table: dict[str, Any], merged: Merged) -> tuple[Path, Path]:
+    """Where the journal and the dead-letter file live.
+
+    A state directory (``[delivery] state_dir``, ``--state-dir``, ``PITCHSIDE_STATE_DIR``) holds ``journal/``
+    and ``dead-letter.jsonl``, and relative ``journal_dir`` and ``dead_letter`` values resolve inside it.
+    Without one they resolve against the config file's folder and default to ``out/journal`` and
+    ``out/dead-letter.jsonl``. An absolute value is used as it is. A relative ``state_dir`` in the file
+    resolves against the file's folder; given on the command line or in the environment, against the working
+    directory.
+    """
+    if "state_dir" not in table:
+        base = merged.base_for("delivery")
+        return (
+            base / table.get("journal_dir", LOCAL_JOURNAL_DIR),
+            base / table.get("dead_letter", LOCAL_DEAD_LETTER_PATH),
+        )
+    state_dir = merged.base_for("delivery", "state_dir") / table["state_dir"]
+    return (
+        state_dir / table.get("journal_dir", STATE_JOURNAL_DIR),
+        state_dir / table.get("dead_letter", STATE_DEAD_LETTER),
     )
-    triton = _triton(data.get("triton", {}), base_dir)
-    metrics = data.get("metrics", {})
-    paths = DeliveryPaths.resolve(data.get("delivery", {}), base_dir, state_dir)
-    return RunConfig(
-        streams=streams,
-        sinks=sinks,
-        triton=triton,
-        flow=flow,
-        metrics_port=int(metrics.get("port", ORCHESTRATOR_METRICS_PORT)) or None,
-        metrics_host=str(metrics.get("host", ORCHESTRATOR_METRICS_HOST)),
-        journal_dir=paths.journal_dir,
-        dead_letter_path=paths.dead_letter_path,
-        durability=_durability(data.get("delivery", {})),
-        tracing=_tracing(data.get("tracing", {})),
-    )
 
 
-def _tracing(table: dict[str, Any]) -> TracingSettings:
-    allowed = {f.name for f in fields(TracingSettings)}
-    unknown = set(table) - allowed
-    if unknown:
-        raise ConfigError(f"unknown [tracing] settings: {sorted(unknown)}")
-    if not isinstance(table.get("enabled", False), bool):
-        raise ConfigError(f"[tracing] enabled must be true or false, got {table['enabled']!r}")
-    values: dict[str, Any] = dict(table)
-    if "sample_ratio" in values:
-        values["sample_ratio"] = float(values["sample_ratio"])
-    return TracingSettings(**values)
+def _reconnect(base: ReconnectPolicy, table: dict[str, Any]) -> ReconnectPolicy:
+    policy = replace(base, **table)
+    if policy.max_s < policy.initial_s:
+        raise ValueError(f"max_s ({policy.max_s}) must be at least initial_s ({policy.initial_s})")
+    return policy
 
 
-def _durability(table: dict[str, Any]) -> Durability:
-    value = table.get("durability", Durability.BUFFERED)
-    try:
-        return Durability(value)
-    except ValueError:
-        choices = [str(d) for d in Durability]
-        raise ConfigError(f"[delivery] durability must be one of {choices}, got {value!r}") from None
-
-
-def _stream(entry: dict[str, Any], index: int) -> SourceSpec:
-    source = str(_require(entry, "source", f"streams[{index}]"))
-    try:
-        return parse_source(source, None if entry.get("id") is None else str(entry["id"]))
-    except InvalidStreamIdError as exc:
-        raise ConfigError(f"streams[{index}]: {exc}") from None
-
-
-def _triton(table: dict[str, Any], base_dir: Path) -> TritonSettings:
-    allowed = {f.name for f in fields(TritonSettings)}
-    unknown = set(table) - allowed
-    if unknown:
-        raise ConfigError(f"unknown [triton] settings: {sorted(unknown)}")
-    values: dict[str, Any] = dict(table)
-    if "urls" in values:
-        values["urls"] = tuple(values["urls"])
-    if "wire" in values:
-        values["wire"] = WireFormat(values["wire"])
-    if "model_repository" in values:
-        values["model_repository"] = base_dir / values["model_repository"]
-    return TritonSettings(**values)
-
-
-def _merge(flow: FlowSettings, table: dict[str, Any], name: str, allowed: set[str]) -> FlowSettings:
-    unknown = set(table) - allowed
-    if unknown:
-        raise ConfigError(f"unknown [{name}] settings: {sorted(unknown)}")
-    return replace(flow, **table)
-
-
-def _require(entry: dict[str, Any], key: str, where: str) -> Any:
-    if key not in entry:
-        raise ConfigError(f"{where}: '{key}' is required")
-    return entry[key]
+def _table(table: Any) -> dict[str, Any]:
+    """A checked table's settings that were given (absent ones keep the dataclass defaults)."""
+    return {} if table is None else dict(table.model_dump(exclude_none=True))

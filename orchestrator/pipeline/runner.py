@@ -30,11 +30,11 @@ class Pipeline:
         self.streams = [
             StreamPipeline(
                 spec,
-                config.flow,
+                config.flow_for(spec),
                 detector,
                 window,
                 output,
-                Tracker(),
+                Tracker(config.tracker_for(spec)),
                 self.run_id,
                 config.triton.request_timeout_s,
                 reader_factory,

@@ -21,7 +21,6 @@ from orchestrator.pipeline.emitter import EventEmitter
 from orchestrator.pipeline.runner import Pipeline
 from orchestrator.sinks.fanout import SinkFanout
 from orchestrator.sinks.metrics import SinkStats
-from orchestrator.sinks.settings import DeliverySettings
 from orchestrator.sources.capture import FrameReader, open_reader
 from orchestrator.sources.spec import SourceSpec
 from orchestrator.tracing.export import frame_tracing
@@ -102,10 +101,7 @@ async def _run(
         if not await pool.wait_healthy(STARTUP_HEALTH_TIMEOUT_S):
             model = config.triton.model or config.triton.wire.model
             raise TritonUnavailableError(f"no Triton endpoint ready at {', '.join(urls)} (model {model})")
-        settings = DeliverySettings(
-            journal_dir=config.journal_dir, dead_letter_path=config.dead_letter_path, durability=config.durability
-        )
-        fanout = await stack.enter_async_context(SinkFanout.from_uris(config.sinks, settings, registry=registry))
+        fanout = await stack.enter_async_context(SinkFanout.from_uris(config.sinks, config.delivery, registry=registry))
         stats = {spec.stream_id: StreamStats(spec.stream_id) for spec in config.streams}
         annotator = stack.enter_context(_annotator(config))
         metrics = PipelineMetrics(registry)

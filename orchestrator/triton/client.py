@@ -29,6 +29,10 @@ from orchestrator.triton.errors import (
 from orchestrator.vision.letterbox import Letterbox
 
 DEFAULT_REQUEST_TIMEOUT_S: Final = 10.0
+"""The one default deadline of an inference call, wherever one is made (``pitchside run``'s
+``[triton] request_timeout_s``, ``detect``, the benchmarks). It only bounds a hung call: a live frame is bounded
+much sooner by its staleness budget (Triton's queue timeout), and a saturated 2-core CPU holds a queued request
+for a few seconds at most (``bench model``'s 64 outstanding requests at ~20 fps: ~3 s)."""
 MAX_MESSAGE_BYTES: Final = 2**31 - 1
 RECONNECT_BACKOFF_MS: Final = (100, 1000)
 """gRPC's default reconnect backoff grows to 120 s: far too slow to resume a live feed after a Triton restart."""

@@ -55,4 +55,4 @@ def test_bad_config_is_a_usage_error(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert result.returncode == 2
-    assert "streams[0]: 'source' is required" in result.stderr
+    assert f"error: {config}: streams[0].source: required setting missing" in result.stderr

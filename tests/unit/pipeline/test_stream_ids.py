@@ -41,7 +41,7 @@ def test_ids_derived_from_paths_and_urls_are_made_safe(uri: str, derived: str) -
 def test_a_config_file_with_a_dotdot_id_names_the_stream(tmp_path: Path) -> None:
     path = tmp_path / "pitchside.toml"
     path.write_text('[[streams]]\nid = ".."\nsource = "clip.mp4"\n')
-    with pytest.raises(ConfigError, match=r"^streams\[0\]: stream id '\.\.' is not allowed"):
+    with pytest.raises(ConfigError, match=r"pitchside.toml: streams\[0\]: stream id '\.\.' is not allowed"):
         load_toml(path)
 
 
@@ -53,4 +53,5 @@ def test_cli_refuses_an_unsafe_id_before_starting_anything(source: str, tmp_path
     )  # fmt: skip
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: stream id ") and "is not allowed" in lines[0], lines
+    assert len(lines) == 1 and lines[0].startswith("error: --source: streams[0]: stream id "), lines
+    assert "is not allowed" in lines[0]

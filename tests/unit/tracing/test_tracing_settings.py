@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from orchestrator.cli.run import _with_tracing
-from orchestrator.config.run_config import ConfigError, RunConfig, from_mapping
+from orchestrator.cli.run_options import RunFlags, resolve
+from orchestrator.config.run_config import ConfigError, from_mapping
 from orchestrator.tracing.export import tracer_provider
-from orchestrator.tracing.settings import DEFAULT_OTLP_ENDPOINT, TracingSettings
+from orchestrator.tracing.settings import DEFAULT_OTLP_ENDPOINT, OTLP_ENDPOINT_ENV, TracingSettings
 from orchestrator.triton.tracing import TritonTracing
 
 STREAMS = {"streams": [{"id": "a", "source": "clip.mp4"}]}
@@ -32,11 +32,11 @@ def test_the_tracing_table_is_read() -> None:
 @pytest.mark.parametrize(
     ("table", "message"),
     [
-        ({"enable": True}, r"unknown \[tracing\] settings: \['enable'\]"),
-        ({"enabled": "yes"}, r"\[tracing\] enabled must be true or false, got 'yes'"),
-        ({"sample_ratio": 1.5}, r"\[tracing\] sample_ratio must be within 0..1, got 1.5"),
-        ({"otlp_endpoint": "collector:4318"}, r"\[tracing\] otlp_endpoint must be an http\(s\) URL"),
-        ({"service_name": ""}, r"\[tracing\] service_name must not be empty"),
+        ({"enable": True}, r"^config: tracing.enable: unknown setting \(known: enabled, otlp_endpoint, "),
+        ({"enabled": "yes"}, r"^config: tracing.enabled: expected true or false, got the string 'yes'$"),
+        ({"sample_ratio": 1.5}, r"^config: tracing: sample_ratio must be within 0..1, got 1.5$"),
+        ({"otlp_endpoint": "collector:4318"}, r"^config: tracing: otlp_endpoint must be an http\(s\) URL"),
+        ({"service_name": ""}, r"^config: tracing: service_name must not be empty$"),
     ],
 )
 def test_a_bad_tracing_setting_is_a_config_error(table: dict, message: str) -> None:
@@ -44,18 +44,26 @@ def test_a_bad_tracing_setting_is_a_config_error(table: dict, message: str) -> N
         from_mapping({**STREAMS, "tracing": table}).validated()
 
 
-def test_the_flag_turns_tracing_on_and_wins_over_file_and_environment() -> None:
-    config = from_mapping({**STREAMS, "tracing": {"otlp_endpoint": "http://file:4318"}})
-    tracing = _with_tracing(config, "http://flag:4318", "http://env:4318").tracing
+def _file(tmp_path: Path, endpoint: str | None) -> Path:
+    path = tmp_path / "pitchside.toml"
+    path.write_text(
+        '[[streams]]\nsource = "clip.mp4"\n' + (f'[tracing]\notlp_endpoint = "{endpoint}"\n' if endpoint else "")
+    )
+    return path
+
+
+def test_the_flag_turns_tracing_on_and_wins_over_file_and_environment(tmp_path: Path) -> None:
+    flags = RunFlags(otlp_endpoint="http://flag:4318")
+    tracing = resolve(_file(tmp_path, "http://file:4318"), flags, {OTLP_ENDPOINT_ENV: "http://env:4318"}).tracing
     assert (tracing.enabled, tracing.otlp_endpoint) == (True, "http://flag:4318")
 
 
-def test_the_environment_fills_in_only_an_endpoint_the_file_left_out_and_turns_nothing_on() -> None:
-    from_file = _with_tracing(from_mapping({**STREAMS, "tracing": {"otlp_endpoint": "http://file:4318"}}), None, "x")
+def test_the_environment_fills_in_only_an_endpoint_the_file_left_out_and_turns_nothing_on(tmp_path: Path) -> None:
+    from_file = resolve(_file(tmp_path, "http://file:4318"), RunFlags(), {OTLP_ENDPOINT_ENV: "http://x:4318"})
     assert from_file.tracing.otlp_endpoint == "http://file:4318"
-    from_env = _with_tracing(from_mapping(STREAMS), None, "http://env:4318").tracing
+    from_env = resolve(_file(tmp_path, None), RunFlags(), {OTLP_ENDPOINT_ENV: "http://env:4318"}).tracing
     assert (from_env.enabled, from_env.otlp_endpoint) == (False, "http://env:4318")
-    assert _with_tracing(RunConfig(), None, None).tracing == TracingSettings()
+    assert resolve(_file(tmp_path, None), RunFlags(), {}).tracing == TracingSettings()
 
 
 @pytest.mark.parametrize(("ratio", "sampled"), [(1.0, 20), (0.0, 0)])
