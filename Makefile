@@ -21,6 +21,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check orchestrator tests scripts model_repository
+	$(BIN)/ruff format --check orchestrator tests scripts model_repository
 	$(BIN)/mypy
 
 clean:

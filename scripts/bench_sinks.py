@@ -41,7 +41,8 @@ def free_port() -> int:
 def start_moto(port: int) -> subprocess.Popen[bytes]:
     server = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     for _ in range(200):
         try:
@@ -57,9 +58,15 @@ def events(count: int) -> list[SinkRecord]:
     out = []
     for i in range(count):
         stream, seq = STREAMS[i % 3], i // 3
-        payload = {"event_id": f"{stream}:{seq}", "stream_id": stream, "frame_seq": seq,
-                   "detections": [{"label": "person", "score": 0.91, "box": [12.5, 40.0, 88.25, 210.0]},
-                                  {"label": "sports ball", "score": 0.77, "box": [300.0, 120.5, 318.0, 139.0]}]}
+        payload = {
+            "event_id": f"{stream}:{seq}",
+            "stream_id": stream,
+            "frame_seq": seq,
+            "detections": [
+                {"label": "person", "score": 0.91, "box": [12.5, 40.0, 88.25, 210.0]},
+                {"label": "sports ball", "score": 0.77, "box": [300.0, 120.5, 318.0, 139.0]},
+            ],
+        }
         out.append(SinkRecord(f"{stream}:{seq}", stream, seq, json.dumps(payload, separators=(",", ":")).encode()))
     return out
 
@@ -92,9 +99,13 @@ async def measure(kind: str, url: str, count: int, workdir: Path, durability: Du
         "sqs-fifo": f"sqs://{name}?endpoint_url={url}",
         "s3": f"s3://{name}/events?max_bytes=1048576&endpoint_url={url}",
     }[kind]
-    settings = DeliverySettings(buffer_records=count, journal_dir=workdir / f"journal-{name}",
-                                dead_letter_path=workdir / "dead-letter.jsonl", flush_timeout_s=600.0,
-                                durability=durability)
+    settings = DeliverySettings(
+        buffer_records=count,
+        journal_dir=workdir / f"journal-{name}",
+        dead_letter_path=workdir / "dead-letter.jsonl",
+        flush_timeout_s=600.0,
+        durability=durability,
+    )
     records = events(count)
     fanout = SinkFanout.from_uris([uri], settings, registry=CollectorRegistry())
     async with fanout:
@@ -120,15 +131,24 @@ async def bare_client(kind: str, url: str, count: int) -> float:
         started = time.perf_counter()
         if kind == "kinesis":
             for i in range(0, count, 500):
-                await client.put_records(StreamName=name, Records=[
-                    {"Data": r.payload, "PartitionKey": r.stream_id} for r in records[i : i + 500]])
+                await client.put_records(
+                    StreamName=name,
+                    Records=[{"Data": r.payload, "PartitionKey": r.stream_id} for r in records[i : i + 500]],
+                )
         elif service == "sqs":
             for i in range(0, count, 10):
                 fifo = kind == "sqs-fifo"
-                await client.send_message_batch(QueueUrl=queue_url, Entries=[
-                    {"Id": str(j), "MessageBody": r.payload.decode(),
-                     **({"MessageGroupId": r.stream_id, "MessageDeduplicationId": r.event_id} if fifo else {})}
-                    for j, r in enumerate(records[i : i + 10])])
+                await client.send_message_batch(
+                    QueueUrl=queue_url,
+                    Entries=[
+                        {
+                            "Id": str(j),
+                            "MessageBody": r.payload.decode(),
+                            **({"MessageGroupId": r.stream_id, "MessageDeduplicationId": r.event_id} if fifo else {}),
+                        }
+                        for j, r in enumerate(records[i : i + 10])
+                    ],
+                )
         else:
             per_object = 1_048_576 // (len(records[0].payload) + 1)
             for i in range(0, count, per_object):
@@ -140,13 +160,20 @@ async def bare_client(kind: str, url: str, count: int) -> float:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=20_000)
-    parser.add_argument("--sqs-events", type=int, default=300,
-                        help="moto's SQS slows down as a queue fills, so queues get a smaller burst")
+    parser.add_argument(
+        "--sqs-events",
+        type=int,
+        default=300,
+        help="moto's SQS slows down as a queue fills, so queues get a smaller burst",
+    )
     parser.add_argument("--durability", type=Durability, default=Durability.BUFFERED, choices=list(Durability))
     parser.add_argument("--kinds", default="jsonl,kinesis,s3,sqs,sqs-fifo")
     args = parser.parse_args()
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
         os.environ.setdefault(key, value)  # moto accepts any credentials; real runs use the standard chain
     port = free_port()
     server = start_moto(port)
@@ -157,8 +184,11 @@ async def main() -> None:
                 url = f"http://127.0.0.1:{port}"
                 submit, rate = await measure(kind, url, count, Path(tmp), args.durability)
                 bare = "" if kind == "jsonl" else f"   bare client {await bare_client(kind, url, count):9.0f} events/s"
-                print(f"{kind:9s} {count:7d} events ({args.durability})   submit {submit:9.0f} events/s   "
-                      f"sink {rate:9.0f} events/s{bare}", flush=True)
+                print(
+                    f"{kind:9s} {count:7d} events ({args.durability})   submit {submit:9.0f} events/s   "
+                    f"sink {rate:9.0f} events/s{bare}",
+                    flush=True,
+                )
     finally:
         server.terminate()
         server.wait()

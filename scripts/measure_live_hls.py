@@ -34,10 +34,14 @@ async def measure(workdir: Path, grpc_url: str, seconds: int, fps: int) -> None:
     found = of_stream(events, "camera", "detections")
     glass = np.array([e["latency_ms"]["glass_to_event"] for e in found])
     inference = np.array([e["latency_ms"]["inference"] for e in found])
-    print(f"{len(found)} of {stats.frames_read} frames processed ({len(found) / stats.frames_read:.1%}), "
-          f"dropped {stats.dropped_by_reason}, {stats.frame_errors} frame errors")
-    print(f"glass-to-event p50 {np.percentile(glass, 50):.0f} ms p99 {np.percentile(glass, 99):.0f} ms "
-          f"(capture clock: {of_stream(events, 'camera', 'status')[0]['detail'].rsplit(': ', 1)[-1]}")
+    print(
+        f"{len(found)} of {stats.frames_read} frames processed ({len(found) / stats.frames_read:.1%}), "
+        f"dropped {stats.dropped_by_reason}, {stats.frame_errors} frame errors"
+    )
+    print(
+        f"glass-to-event p50 {np.percentile(glass, 50):.0f} ms p99 {np.percentile(glass, 99):.0f} ms "
+        f"(capture clock: {of_stream(events, 'camera', 'status')[0]['detail'].rsplit(': ', 1)[-1]}"
+    )
     print(f"inference p50 {np.percentile(inference, 50):.0f} ms p99 {np.percentile(inference, 99):.0f} ms")
 
 

@@ -5,6 +5,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 bin=.venv/bin
 "$bin/ruff" check orchestrator tests scripts model_repository || exit 1
+"$bin/ruff" format --check orchestrator tests scripts model_repository || exit 1
 "$bin/mypy" || exit 1
 "$bin/python" -m pytest "$@"
 rc=$?

@@ -113,8 +113,9 @@ def pipeline_section(
         "streams": [_stream(s, frames) for s in summary.streams],
         "latency_ms": {stage: value for stage, value in latency.items() if value is not None},
         "cdf_ms": _cdf([e["latency_ms"]["glass_to_event"] for e in frames]),
-        "cdf_ms_by_stage": {stage: _cdf([e["latency_ms"][stage] for e in frames]) for stage in latency
-                            if latency[stage] is not None},
+        "cdf_ms_by_stage": {
+            stage: _cdf([e["latency_ms"][stage] for e in frames]) for stage in latency if latency[stage] is not None
+        },
         "timeline": timeline(events, config.fps, {s.stream_id: s.frames_read for s in summary.streams}),
         "cpu": cpu,
         "direct": direct,

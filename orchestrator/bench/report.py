@@ -77,8 +77,11 @@ def latency_block(outcome: WindowsOutcome, percentile: int | None = None) -> Jso
     ``--percentile``) that percentile of the latency too."""
     window = outcome.reported
     summary = LatencySummary.of(window.latencies_ns)
-    extra = {} if percentile is None or summary is None else {
-        "percentile_ms": {"percentile": percentile, "value_ms": window.latency_ns(percentile) / 1e6}}
+    extra = (
+        {}
+        if percentile is None or summary is None
+        else {"percentile_ms": {"percentile": percentile, "value_ms": window.latency_ns(percentile) / 1e6}}
+    )
     return {
         **extra,
         "throughput_fps": window.throughput,

@@ -75,9 +75,13 @@ def _model_lines(section: Json) -> list[str]:
 
 
 def _detector_lines(detector: Json, footage: Json) -> list[str]:
-    lines = [f"detector: {detector['description']}", (
-        f"bytes per frame: {footage['width']}x{footage['height']} source; detector in "
-        f"{detector['bytes_in_per_frame'] / 1e6:.3f} MB, out {detector['bytes_out_per_frame'] / 1e3:.1f} KB")]
+    lines = [
+        f"detector: {detector['description']}",
+        (
+            f"bytes per frame: {footage['width']}x{footage['height']} source; detector in "
+            f"{detector['bytes_in_per_frame'] / 1e6:.3f} MB, out {detector['bytes_out_per_frame'] / 1e3:.1f} KB"
+        ),
+    ]
     standin = "*** STAND-IN DETECTOR: no figure below includes detection ***"
     return [*lines, standin] if detector["standin"] else lines
 

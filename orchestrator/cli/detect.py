@@ -61,9 +61,13 @@ class DetectRun:
 def detect(
     images: Annotated[list[Path], typer.Argument(help="Image files (JPEG, PNG, ...).")],
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON document (for scripts).")] = False,
-    save: Annotated[Path | None, typer.Option(
-        help="Write each image with its boxes and labels drawn into this folder (NAME.annotated.png).",
-        file_okay=False)] = None,
+    save: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write each image with its boxes and labels drawn into this folder (NAME.annotated.png).",
+            file_okay=False,
+        ),
+    ] = None,
     triton_url: TritonUrlOption = None,
     model_repository: ModelRepositoryOption = DEFAULT_MODEL_REPOSITORY,
 ) -> None:

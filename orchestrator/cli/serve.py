@@ -25,12 +25,17 @@ class _Stop(Exception):
 
 
 def serve(
-    model_repository: Annotated[str, typer.Option(
-        help="Triton model repository: a directory, or the model store as s3://BUCKET/PREFIX "
-             "(s3://HOST:PORT/BUCKET/PREFIX for an S3-compatible endpoint; credentials from the AWS variables).",
-        show_default=True)] = str(DEFAULT_MODEL_REPOSITORY),
-    explicit_model_control: Annotated[bool, typer.Option(
-        help="Load every model at start, then only on request (rollout); always on for s3://.")] = False,
+    model_repository: Annotated[
+        str,
+        typer.Option(
+            help="Triton model repository: a directory, or the model store as s3://BUCKET/PREFIX "
+            "(s3://HOST:PORT/BUCKET/PREFIX for an S3-compatible endpoint; credentials from the AWS variables).",
+            show_default=True,
+        ),
+    ] = str(DEFAULT_MODEL_REPOSITORY),
+    explicit_model_control: Annotated[
+        bool, typer.Option(help="Load every model at start, then only on request (rollout); always on for s3://.")
+    ] = False,
     http_port: Annotated[int, typer.Option(help="HTTP/REST port (0 picks a free one).")] = DEFAULT_HTTP_PORT,
     grpc_port: Annotated[int, typer.Option(help="gRPC port (0 picks a free one).")] = DEFAULT_GRPC_PORT,
     metrics_port: Annotated[int, typer.Option(help="Prometheus metrics port.")] = DEFAULT_METRICS_PORT,

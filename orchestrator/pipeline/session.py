@@ -142,9 +142,7 @@ def _annotator(config: RunConfig) -> Iterator[AnnotatedVideoWriter | None]:
 
 
 @contextlib.contextmanager
-def _metrics_server(
-    host: str, port: int, registry: CollectorRegistry, pool: EndpointPool
-) -> Iterator[MetricsServer]:
+def _metrics_server(host: str, port: int, registry: CollectorRegistry, pool: EndpointPool) -> Iterator[MetricsServer]:
     server = MetricsServer(port, lambda: any(e.healthy for e in pool.endpoints), registry, host)
     server.start()
     log.info("metrics on %s:%d/metrics, health on /healthz", host, server.port)

@@ -227,9 +227,7 @@ def _compare_graph(
         field = f"{kind}[{tensor.name}]"
         spec = graph.get(tensor.name)
         if spec is None:
-            problems.append(
-                Problem(model, field, f"{what} has no {kind} {tensor.name!r} (it has {sorted(graph)})")
-            )
+            problems.append(Problem(model, field, f"{what} has no {kind} {tensor.name!r} (it has {sorted(graph)})"))
             continue
         dims = spec.dims[1:] if batching else spec.dims
         problems += _edge(model, field, TensorSpec(spec.data_type, dims), _spec(tensor), f"graph {tensor.name}")

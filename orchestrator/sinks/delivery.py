@@ -278,8 +278,13 @@ class DeliveryChannel:
                 self._counts.retried += len(self._inflight)
                 self._m_retried.inc(len(self._inflight))
                 log = logger.warning if attempt % _LOG_EVERY_ATTEMPTS == 0 else logger.debug
-                log("sink %s: %d event(s) to retry (attempt %d): %s", self.name, len(self._inflight),
-                    attempt + 1, outcome.retry_reason)
+                log(
+                    "sink %s: %d event(s) to retry (attempt %d): %s",
+                    self.name,
+                    len(self._inflight),
+                    attempt + 1,
+                    outcome.retry_reason,
+                )
                 await asyncio.sleep(self._settings.retry.delay(attempt, self._rng))
                 attempt += 1
         self._inflight_from_memory = False
@@ -303,18 +308,17 @@ class DeliveryChannel:
         middle = len(batch) // 2
         first = await self._attempt(batch[:middle])
         if first.retry:
-            return DeliveryOutcome(first.retry + tuple(batch[middle:]), first.rejected, first.retry_reason,
-                                   first.throttled)
+            return DeliveryOutcome(
+                first.retry + tuple(batch[middle:]), first.rejected, first.retry_reason, first.throttled
+            )
         second = await self._attempt(batch[middle:])
-        return DeliveryOutcome(second.retry, first.rejected + second.rejected, second.retry_reason,
-                               second.throttled)
+        return DeliveryOutcome(second.retry, first.rejected + second.rejected, second.retry_reason, second.throttled)
 
     async def _dead_letter(self, rejections: Sequence[Rejection]) -> None:
         if not rejections:
             return
         for rejection in rejections:
-            logger.error("sink %s: event %s dead-lettered: %s", self.name, rejection.record.event_id,
-                         rejection.reason)
+            logger.error("sink %s: event %s dead-lettered: %s", self.name, rejection.record.event_id, rejection.reason)
         await self._dead_letters.write(self.name, rejections)
         self._counts.dead_lettered += len(rejections)
         self._m_dead_lettered.inc(len(rejections))

@@ -69,8 +69,7 @@ class SinkFanout:
         """A fan-out to the sinks ``uris`` name (see :mod:`orchestrator.sinks.uri`); raises
         :class:`SinkConfigError` for a bad or repeated URI before anything is opened. Metrics go to ``registry``
         (default: the global one); AWS clients come from ``session`` (default: a new standard-chain session)."""
-        return cls.from_configs([parse_sink_uri(uri) for uri in uris], settings, registry=registry,
-                                session=session)
+        return cls.from_configs([parse_sink_uri(uri) for uri in uris], settings, registry=registry, session=session)
 
     @classmethod
     def from_configs(

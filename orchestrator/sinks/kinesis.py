@@ -82,8 +82,10 @@ class KinesisSink:
     def _reject_reason(self, record: SinkRecord) -> str | None:
         size = self.record_size(record)
         if size > KINESIS_MAX_RECORD_BYTES:
-            return (f"record is {size} bytes (data + partition key); Kinesis accepts at most "
-                    f"{KINESIS_MAX_RECORD_BYTES} bytes per record")
+            return (
+                f"record is {size} bytes (data + partition key); Kinesis accepts at most "
+                f"{KINESIS_MAX_RECORD_BYTES} bytes per record"
+            )
         if not 1 <= len(record.stream_id) <= KINESIS_MAX_PARTITION_KEY_CHARS:
             return f"stream_id must be 1..{KINESIS_MAX_PARTITION_KEY_CHARS} characters to be a partition key"
         return None

@@ -41,9 +41,7 @@ class SinkMetrics:
 
     def __init__(self, registry: CollectorRegistry) -> None:
         labels = ["sink"]
-        self.delivered = Counter(
-            "pitchside_sink_delivered", "Events delivered to the feed", labels, registry=registry
-        )
+        self.delivered = Counter("pitchside_sink_delivered", "Events delivered to the feed", labels, registry=registry)
         self.retried = Counter(
             "pitchside_sink_retried", "Event deliveries that failed and were retried", labels, registry=registry
         )
@@ -54,11 +52,15 @@ class SinkMetrics:
             "pitchside_sink_dead_lettered", "Events the feed can never accept", labels, registry=registry
         )
         self.dropped = Counter(
-            "pitchside_sink_dropped", "Events lost because the journal could not be written", labels,
+            "pitchside_sink_dropped",
+            "Events lost because the journal could not be written",
+            labels,
             registry=registry,
         )
         self.lag = Gauge(
-            "pitchside_sink_lag_seconds", "Age of the newest delivered event when it was delivered", labels,
+            "pitchside_sink_lag_seconds",
+            "Age of the newest delivered event when it was delivered",
+            labels,
             registry=registry,
         )
         self.journal_segments = Gauge(

@@ -113,8 +113,10 @@ def object_key(config: S3SinkConfig, first: SinkRecord, body: bytes) -> str:
     """The key of the object whose first event is ``first`` and whose content is ``body``."""
     at = datetime.fromtimestamp(first.emitted_at, tz=UTC)
     digest = hashlib.sha256(body).hexdigest()[:_DIGEST_CHARS]
-    name = (f"{at:%H%M%S}{at.microsecond // 1000:03d}-{first.frame_seq:012d}-{_safe(first.event_id)}-{digest}"
-            f".jsonl{'.gz' if config.gzip else ''}")
+    name = (
+        f"{at:%H%M%S}{at.microsecond // 1000:03d}-{first.frame_seq:012d}-{_safe(first.event_id)}-{digest}"
+        f".jsonl{'.gz' if config.gzip else ''}"
+    )
     parts = [config.prefix, f"{at:%Y-%m-%d}", _safe(first.stream_id), name]
     return "/".join(part for part in parts if part)
 

@@ -106,8 +106,10 @@ class SqsSink:
     def _reject_reason(self, record: SinkRecord) -> str | None:
         size = self.record_size(record)
         if size > self._config.max_message_bytes:
-            return (f"message is {size} bytes (body + attributes); the queue accepts at most "
-                    f"{self._config.max_message_bytes} bytes per message")
+            return (
+                f"message is {size} bytes (body + attributes); the queue accepts at most "
+                f"{self._config.max_message_bytes} bytes per message"
+            )
         try:
             body = record.payload.decode("utf-8")
         except UnicodeDecodeError:

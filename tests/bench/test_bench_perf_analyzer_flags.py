@@ -43,8 +43,12 @@ def _csv_equals_json(row: dict[str, str], level: dict[str, Any], model: str) -> 
     for column, key in (("p50 latency", "p50_ms"), ("p90 latency", "p90_ms"), ("p95 latency", "p95_ms"),
                         ("p99 latency", "p99_ms"), ("Avg latency", "mean_ms")):  # fmt: skip
         assert int(row[column]) == round(latency[key] * 1000), column
-    for column, key in (("Server Queue", "queue_ms"), ("Server Compute Input", "compute_input_ms"),
-                        ("Server Compute Infer", "compute_infer_ms"), ("Server Compute Output", "compute_output_ms")):
+    for column, key in (
+        ("Server Queue", "queue_ms"),
+        ("Server Compute Input", "compute_input_ms"),
+        ("Server Compute Infer", "compute_infer_ms"),
+        ("Server Compute Output", "compute_output_ms"),
+    ):
         assert int(row[column]) == round(server[key] * 1000), column
     steps = sum(int(row[c]) for c in ("Server Queue", "Server Compute Input", "Server Compute Infer",
                                       "Server Compute Output"))  # fmt: skip
@@ -59,8 +63,12 @@ def test_concurrency_range_and_perf_analyzer_window_flags(tmp_path: Path, bench_
     )  # fmt: skip
     section = report["model"]
     config = section["configuration"]
-    assert (config["model"], config["server"], config["mode"], config["levels"]) == ("detector", "external",
-                                                                                     "concurrency", [1, 3])
+    assert (config["model"], config["server"], config["mode"], config["levels"]) == (
+        "detector",
+        "external",
+        "concurrency",
+        [1, 3],
+    )
     assert config["windows"] | {"warmup_s": None} == {
         "warmup_s": None, "window_s": 0.6, "max_windows": 2, "stable_windows": 1, "stability_pct": 50.0,
         "latency_metric": "p95",

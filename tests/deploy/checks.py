@@ -682,8 +682,8 @@ def network_policy_problems(resources: list[Resource]) -> list[str]:
 
 def _denies_all(policy: Resource) -> bool:
     spec = policy["spec"]
-    return {"Ingress", "Egress"} <= set(spec.get("policyTypes", [])) and not spec.get("ingress") and not spec.get(
-        "egress"
+    return (
+        {"Ingress", "Egress"} <= set(spec.get("policyTypes", [])) and not spec.get("ingress") and not spec.get("egress")
     )
 
 

@@ -26,8 +26,21 @@ only on a node with a GPU (the DaemonSet of the GPU operator or the dcgm-exporte
 must appear in a real scrape of the orchestrator or Triton; only DCGM names (DCGM_FI_*) may be listed here."""
 
 _KEYWORDS: Final = frozenset(
-    {"and", "or", "unless", "bool", "offset", "by", "without", "on", "ignoring", "group_left", "group_right",
-     "inf", "nan"}
+    {
+        "and",
+        "or",
+        "unless",
+        "bool",
+        "offset",
+        "by",
+        "without",
+        "on",
+        "ignoring",
+        "group_left",
+        "group_right",
+        "inf",
+        "nan",
+    }
 )
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'')
 _MATCHERS = re.compile(r"\{[^{}]*\}")
@@ -138,8 +151,11 @@ def _anchor(heading: str) -> str:
 
 def scrape_problems(used: set[str], scraped: set[str]) -> list[str]:
     """Every metric the dashboard or alerts use is in the scrape, or is a GPU-node-only DCGM metric."""
-    problems = [f"{name}: listed as GPU-node-only but is no DCGM metric" for name in sorted(GPU_NODE_ONLY)
-                if not name.startswith("DCGM_FI_")]
+    problems = [
+        f"{name}: listed as GPU-node-only but is no DCGM metric"
+        for name in sorted(GPU_NODE_ONLY)
+        if not name.startswith("DCGM_FI_")
+    ]
     problems += [f"{name}: used but in no scrape" for name in sorted(used - scraped - GPU_NODE_ONLY)]
     return problems
 

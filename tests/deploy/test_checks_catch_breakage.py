@@ -206,9 +206,7 @@ def test_a_metrics_listener_on_loopback_is_caught(rendered) -> None:
 
 def test_a_mounted_service_account_token_is_caught(rendered) -> None:
     resources = copy.deepcopy(rendered["gpu"])
-    del checks.one(resources, "StatefulSet", "orchestrator")["spec"]["template"]["spec"][
-        "automountServiceAccountToken"
-    ]
+    del checks.one(resources, "StatefulSet", "orchestrator")["spec"]["template"]["spec"]["automountServiceAccountToken"]
     assert checks.token_problems(resources) == []  # the ServiceAccount still says no
     del checks.one(resources, "ServiceAccount", "orchestrator")["automountServiceAccountToken"]
     assert checks.token_problems(resources) == [
@@ -236,9 +234,9 @@ def test_checkov_flags_a_mounted_service_account_token(rendered, tmp_path) -> No
     if checks.checkov_binary() is None:
         pytest.skip("checkov is not installed (test_hardening.py fails in CI when it is missing)")
     resources = copy.deepcopy(rendered["gpu"])
-    checks.one(resources, "StatefulSet", "orchestrator")["spec"]["template"]["spec"][
-        "automountServiceAccountToken"
-    ] = True
+    checks.one(resources, "StatefulSet", "orchestrator")["spec"]["template"]["spec"]["automountServiceAccountToken"] = (
+        True
+    )
     findings = checks.checkov({"gpu": resources}, tmp_path, config=checks.CHECKOV_CONFIG)
     assert "CKV_K8S_38 StatefulSet.pitchside.orchestrator" in findings
 
@@ -251,9 +249,7 @@ def test_promtool_rejects_a_broken_expression_and_a_bad_duration(tmp_path) -> No
     assert "unclosed left parenthesis" in "\n".join(observability.promtool_check_rules(rule, tmp_path))
     rule = observability.load_rule()
     rule["spec"]["groups"][0]["rules"][0]["for"] = "ten minutes"
-    assert 'not a valid duration string: "ten minutes"' in "\n".join(
-        observability.promtool_check_rules(rule, tmp_path)
-    )
+    assert 'not a valid duration string: "ten minutes"' in "\n".join(observability.promtool_check_rules(rule, tmp_path))
 
 
 def test_an_alert_without_a_runbook_section_is_caught() -> None:

@@ -33,4 +33,3 @@ def test_letterbox_round_trips_through_its_tensor() -> None:
     back = Letterbox.from_array(plan.as_array())
     assert back.scale == pytest.approx(plan.scale, rel=1e-7)  # float32 on the wire
     assert (back.pad_x, back.pad_y, back.source_width, back.source_height) == (0, 52, 640, 480)
-

@@ -1,6 +1,6 @@
 """A producer process for the kill -9 test: submits events to one sink, says so on stdout, then waits to be killed.
 
-    python killed_producer.py URI JOURNAL_DIR EVENTS DURABILITY
+python killed_producer.py URI JOURNAL_DIR EVENTS DURABILITY
 """
 
 import asyncio

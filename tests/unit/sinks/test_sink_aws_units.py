@@ -140,8 +140,10 @@ def test_s3_keys_group_a_camera_day_and_change_with_content() -> None:
 
 def test_s3_batches_split_by_day_and_stream_in_order() -> None:
     day = 86_400.0
-    records = [SinkRecord(f"e{i}", s, i, b"{}", emitted_at=t) for i, (s, t) in
-               enumerate([("a", 0.0), ("b", 0.0), ("a", 1.0), ("a", day), ("b", 2.0)])]
+    records = [
+        SinkRecord(f"e{i}", s, i, b"{}", emitted_at=t)
+        for i, (s, t) in enumerate([("a", 0.0), ("b", 0.0), ("a", 1.0), ("a", day), ("b", 2.0)])
+    ]
     groups: Sequence[list[SinkRecord]] = group_by_day_and_stream(records)
     assert [[r.event_id for r in g] for g in groups] == [["e0", "e2"], ["e1", "e4"], ["e3"]]
 

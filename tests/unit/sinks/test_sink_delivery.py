@@ -120,8 +120,11 @@ async def test_a_record_the_feed_can_never_accept_is_dead_lettered_with_the_reas
     assert sink.received == records[:3] + records[4:]
     (line,) = settings.dead_letter_path.read_text().splitlines()
     dead = json.loads(line)
-    assert (dead["event_id"], dead["sink"], dead["reason"]) == (records[3].event_id, "fake://feed",
-                                                                "record is too large")
+    assert (dead["event_id"], dead["sink"], dead["reason"]) == (
+        records[3].event_id,
+        "fake://feed",
+        "record is too large",
+    )
     assert dead["payload"] == records[3].payload.decode()
     assert channel.stats().dead_lettered == 1
 
