@@ -30,6 +30,9 @@ class OnnxDetector:
         options = ort.SessionOptions()
         options.intra_op_num_threads = intra_op_threads
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # Idle worker threads sleep instead of spinning: on a CPU node the gRPC server, the Python stubs and the
+        # client need the cores between batches (measured in docs/PERFORMANCE.md).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         return cls(ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"]))
 
     @property
