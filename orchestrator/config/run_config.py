@@ -64,9 +64,9 @@ from orchestrator.config.problems import Location, key_path, problem_lines
 from orchestrator.config.schema import ConfigFile, StreamTable
 from orchestrator.metrics import ORCHESTRATOR_METRICS_HOST, ORCHESTRATOR_METRICS_PORT
 from orchestrator.paths import DEFAULT_MODEL_REPOSITORY, MEDIA_DIR
-from orchestrator.pipeline.frame_buffer import DropPolicy
 from orchestrator.sinks.errors import SinkConfigError
 from orchestrator.sinks.settings import DeliverySettings, Durability, RetryPolicy
+from orchestrator.sources.frame_buffer import DropPolicy
 from orchestrator.sources.source_thread import ReconnectPolicy
 from orchestrator.sources.spec import SourceSpec, parse_source
 from orchestrator.tracing.settings import TracingConfigError, TracingSettings

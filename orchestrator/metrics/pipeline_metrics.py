@@ -4,7 +4,7 @@ from typing import Final, Protocol
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 
-from orchestrator.pipeline.frame_buffer import DropReason
+from orchestrator.sources.frame_buffer import DropReason
 
 LATENCY_BUCKETS_S: Final = (0.005, 0.01, 0.02, 0.035, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0)
 

@@ -6,9 +6,9 @@ from typing import Protocol
 from orchestrator.events.model import DetectionEvent, Event, FrameErrorEvent, StatusEvent, StreamState, to_json_dict
 from orchestrator.metrics.pipeline_metrics import PipelineMetrics
 from orchestrator.metrics.rolling import StreamStats
-from orchestrator.pipeline.frame_buffer import DropReason
 from orchestrator.sinks.record import SinkRecord
 from orchestrator.sources.frame import Frame
+from orchestrator.sources.frame_buffer import DropReason
 
 
 class RecordSink(Protocol):

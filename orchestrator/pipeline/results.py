@@ -3,8 +3,8 @@
 from dataclasses import dataclass
 
 from orchestrator.events.model import FrameErrorCode
-from orchestrator.pipeline.items import StatusMarker
 from orchestrator.sources.frame import Frame
+from orchestrator.sources.items import StatusMarker
 from orchestrator.triton.detections import Detections
 
 

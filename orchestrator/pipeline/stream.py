@@ -28,12 +28,12 @@ from orchestrator.events.model import (
     StreamState,
     TrackedDetection,
 )
-from orchestrator.pipeline.frame_buffer import DropReason, FrameBuffer
-from orchestrator.pipeline.items import BufferItem, StatusMarker, UndecodableFrame
 from orchestrator.pipeline.reorder import Reorderer
 from orchestrator.pipeline.results import Expired, Failed, Inferred, Result, failed
 from orchestrator.sources.capture import FrameReader, open_reader
 from orchestrator.sources.frame import Frame
+from orchestrator.sources.frame_buffer import DropReason, FrameBuffer
+from orchestrator.sources.items import BufferItem, StatusMarker, UndecodableFrame
 from orchestrator.sources.source_thread import SourceThread
 from orchestrator.sources.spec import SourceSpec
 from orchestrator.tracing.frame_trace import NO_TRACING, UNTRACED, FrameTrace, FrameTracer

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from orchestrator.events.model import StreamState
-from orchestrator.pipeline.items import BufferItem, StatusMarker, UndecodableFrame
 from orchestrator.sources.capture import (
     CaptureClock,
     FrameDecodeError,
@@ -31,6 +30,7 @@ from orchestrator.sources.capture import (
     TimedFrameReader,
 )
 from orchestrator.sources.frame import Frame
+from orchestrator.sources.items import BufferItem, StatusMarker, UndecodableFrame
 from orchestrator.sources.spec import SourceSpec
 
 log = logging.getLogger(__name__)

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from prometheus_client import CollectorRegistry
 
 from orchestrator.metrics.pipeline_metrics import PipelineMetrics
-from orchestrator.pipeline.frame_buffer import DropReason
 from orchestrator.sinks.metrics import SinkMetrics, SinkStats
+from orchestrator.sources.frame_buffer import DropReason
 
 
 @dataclass

@@ -12,12 +12,12 @@ import numpy.typing as npt
 from orchestrator.config.run_config import RunConfig, load_toml
 from orchestrator.events.model import DetectionEvent, Event, StatusEvent, StreamState
 from orchestrator.pipeline.annotated_video import AnnotatedVideoWriter
-from orchestrator.pipeline.frame_buffer import DropReason
 from orchestrator.pipeline.runner import Pipeline
 from orchestrator.pipeline.session import _annotator
 from orchestrator.sinks.settings import RetryPolicy
 from orchestrator.sources.capture import FrameReader, SourceError
 from orchestrator.sources.frame import Frame
+from orchestrator.sources.frame_buffer import DropReason
 from orchestrator.sources.spec import SourceSpec
 from orchestrator.triton.client import DEFAULT_REQUEST_TIMEOUT_S
 from orchestrator.triton.detections import Detections

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from orchestrator.events.model import StreamState
-from orchestrator.pipeline.frame_buffer import DropPolicy, DropReason, FrameBuffer
-from orchestrator.pipeline.items import BufferItem, StatusMarker
 from orchestrator.sources.frame import Frame
+from orchestrator.sources.frame_buffer import DropPolicy, DropReason, FrameBuffer
+from orchestrator.sources.items import BufferItem, StatusMarker
 
 
 def frame(seq: int, age_s: float = 0.0) -> Frame:

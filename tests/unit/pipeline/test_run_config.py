@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator.config.run_config import ConfigError, Mode, RunConfig, Shard, load_toml
-from orchestrator.pipeline.frame_buffer import DropPolicy
+from orchestrator.sources.frame_buffer import DropPolicy
 from orchestrator.sources.spec import SourceKind, parse_source
 from orchestrator.triton.wire import WireFormat
 

@@ -4,10 +4,10 @@ import asyncio
 
 import numpy as np
 
-from orchestrator.pipeline.frame_buffer import DropPolicy, FrameBuffer
-from orchestrator.pipeline.items import BufferItem, StatusMarker, UndecodableFrame
 from orchestrator.sources.capture import FrameDecodeError, SourceError
 from orchestrator.sources.frame import Frame
+from orchestrator.sources.frame_buffer import DropPolicy, FrameBuffer
+from orchestrator.sources.items import BufferItem, StatusMarker, UndecodableFrame
 from orchestrator.sources.source_thread import ReconnectPolicy, SourceThread
 from orchestrator.sources.spec import parse_source
 

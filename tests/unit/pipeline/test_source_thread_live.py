@@ -6,9 +6,9 @@ import asyncio
 import numpy as np
 import pytest
 
-from orchestrator.pipeline.frame_buffer import DropPolicy, FrameBuffer
 from orchestrator.sources.capture import CaptureClock, FrameTiming, SourceError, TimedFrameReader
 from orchestrator.sources.frame import Frame
+from orchestrator.sources.frame_buffer import DropPolicy, FrameBuffer
 from orchestrator.sources.source_thread import ReconnectPolicy, SourceThread
 from orchestrator.sources.spec import parse_source
 from tests.unit.pipeline.test_source_thread import collect, describe

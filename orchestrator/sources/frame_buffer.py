@@ -8,8 +8,8 @@ from enum import StrEnum
 from statistics import median
 from typing import Final
 
-from orchestrator.pipeline.items import BufferItem
 from orchestrator.sources.frame import Frame
+from orchestrator.sources.items import BufferItem
 
 RATE_WINDOW: Final = 9
 """Arrival and service intervals are the medians of this many recent samples: one slow inference is a burst to
