@@ -1,4 +1,4 @@
-"""``pitchside repo``: check the model repository, build its detector graph, render it for a deployment profile."""
+"""``pitchside repo``: check the model repository, render it for a deployment profile."""
 
 from pathlib import Path
 from typing import Annotated
@@ -6,12 +6,9 @@ from typing import Annotated
 import typer
 
 from orchestrator.cli.options import ModelRepositoryOption
-from orchestrator.contract import DETECTOR_MODEL
 from orchestrator.paths import DEFAULT_MODEL_REPOSITORY
 from orchestrator.repository.check import check_repository, unverified_plans
-from orchestrator.repository.detector_build import DetectorBuild
-from orchestrator.repository.detector_graph import GraphBuildError
-from orchestrator.repository.model_config import RepositoryError, load_model
+from orchestrator.repository.model_config import RepositoryError
 from orchestrator.repository.profiles import (
     DEFAULT_CPU_INSTANCES,
     GPU_DETECTOR_INSTANCES,
@@ -83,19 +80,3 @@ def _plans(values: list[str]) -> dict[str, Path]:
             raise ValueError(f"--plan {value!r}: {path} is not a file")
         plans[capability] = Path(path)
     return plans
-
-
-@app.command("build-detector")
-def build_detector(
-    model_repository: ModelRepositoryOption = DEFAULT_MODEL_REPOSITORY,
-    model: Annotated[str, typer.Option(help="The detector model's directory name.")] = DETECTOR_MODEL,
-) -> None:
-    """Build the served graph (uint8 in, NMS inside, detections out) from the researcher's ONNX and the settings
-    in the detector's config.pbtxt, into its version 1."""
-    try:
-        build = DetectorBuild.of(load_model(model_repository / model))
-        written = build.write()
-    except (RepositoryError, GraphBuildError, ValueError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code=1) from exc
-    typer.echo(f"wrote {written} from {build.source.name}")

@@ -99,7 +99,7 @@ def _check_detector_build(entry: ModelEntry) -> list[Problem]:
     except (RepositoryError, GraphBuildError, ValueError) as exc:
         return [Problem(entry.name, SOURCE_PARAMETER, str(exc))]
     if not current:
-        stale = f"is not what {build.source.name} and the config's settings build: run `pitchside repo build-detector`"
+        stale = f"is not what {build.source.name} and the config's settings build: run `pitchside model build`"
         return [Problem(entry.name, f"1/{build.served.name}", stale)]
     return []
 

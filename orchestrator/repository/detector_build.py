@@ -2,7 +2,7 @@
 
 The detector's ``config.pbtxt`` names the researcher's ONNX (``source_onnx``, beside the config) and the
 settings baked into the served graph (``score_threshold``, ``class_score_thresholds``, ``iou_threshold``,
-``max_detections``). ``pitchside repo build-detector`` writes ``1/<onnx_file>`` from them; ``repo check``
+``max_detections``). ``pitchside model build`` writes ``1/<onnx_file>`` from them; ``repo check``
 rebuilds in memory and fails when the committed graph is not what the config says.
 """
 

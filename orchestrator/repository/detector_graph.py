@@ -19,7 +19,6 @@ into its INMSLayer, so one graph serves both runtimes), a fixed top-K and the le
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Final
 
 import numpy as np
@@ -111,15 +110,6 @@ def build_detector_graph(source: onnx.ModelProto, settings: GraphSettings) -> on
     built.producer_name = "pitchside detector-graph"
     onnx.checker.check_model(built)
     return built
-
-
-def build_detector_file(source: Path, out: Path, settings: GraphSettings) -> SourceLayout:
-    """Read ``source``, write the served graph to ``out``; the source's layout is returned."""
-    model = onnx.load(str(source))
-    layout = read_layout(model)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    onnx.save(build_detector_graph(model, settings), str(out))
-    return layout
 
 
 class _Builder:

@@ -84,7 +84,7 @@ def test_build_detector_cli_makes_a_stale_graph_current_again(repo_copy: Path) -
         'key: "iou_threshold", value: { string_value: "0.6"',
     )
     assert [p.field for p in check_repository(repo_copy)] == ["1/model.onnx"]
-    result = CliRunner().invoke(app, ["repo", "build-detector", "--model-repository", str(repo_copy)])
+    result = CliRunner().invoke(app, ["model", "build", "--repository", str(repo_copy)])
     assert result.exit_code == 0, result.output
     assert check_repository(repo_copy) == []
 
