@@ -16,6 +16,7 @@ class EventType(StrEnum):
     DETECTIONS = "detections"
     FRAME_ERROR = "frame_error"
     STATUS = "status"
+    ZONE = "zone"
 
 
 class StreamState(StrEnum):
@@ -34,6 +35,24 @@ class FrameErrorCode(StrEnum):
     """The server accepted the frame but failed to process it."""
 
 
+class ZoneTransition(StrEnum):
+    ENTER = "enter"
+    LEAVE = "leave"
+
+
+@dataclass(frozen=True, slots=True)
+class PitchPoint:
+    """Where a detection stands on the pitch of a calibrated camera."""
+
+    x_m: float
+    y_m: float
+    """Metres in the pitch template's frame: origin at one corner, x along its length, y across its width."""
+    on_pitch: bool
+    """Inside the template's outline (with a small margin for feet on the line)."""
+    speed_m_s: float
+    """The track's smoothed speed over the pitch; 0 on a track's first frame."""
+
+
 @dataclass(frozen=True, slots=True)
 class TrackedDetection:
     box_xyxy: tuple[float, float, float, float]
@@ -42,6 +61,8 @@ class TrackedDetection:
     class_id: int
     class_name: str
     track_id: int
+    pitch: PitchPoint | None = None
+    """None when the stream has no calibration."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +131,18 @@ class StatusEvent:
     """Count of earlier status events of this stream in this run: keeps each status's event_id distinct."""
 
 
-Event = DetectionEvent | FrameErrorEvent | StatusEvent
+@dataclass(frozen=True, slots=True)
+class ZoneEvent:
+    """A track entered or left a named zone of the pitch on this frame (emitted right after the frame's event)."""
+
+    frame: FrameContext
+    zone: str
+    track_id: int
+    transition: ZoneTransition
+    emitted_at: float
+
+
+Event = DetectionEvent | FrameErrorEvent | StatusEvent | ZoneEvent
 
 
 def event_id(stream_id: str, run_id: str, kind: str, frame_seq: int) -> str:
@@ -128,6 +160,16 @@ def to_json_dict(event: Event) -> dict[str, Any]:
             "detail": event.detail,
         }
     body = _frame_body(event.frame)
+    if isinstance(event, ZoneEvent):
+        kind = f"{EventType.ZONE}:{event.zone}:{event.track_id}:{event.transition}"
+        envelope = _envelope(
+            EventType.ZONE, event.frame.stream_id, event.frame.run_id, kind, event.frame.frame_seq, event.emitted_at
+        )
+        return {
+            **envelope,
+            **body,
+            "zone": {"name": event.zone, "track_id": event.track_id, "transition": str(event.transition)},
+        }
     if isinstance(event, FrameErrorEvent):
         envelope = _envelope(
             EventType.FRAME_ERROR,
@@ -189,7 +231,7 @@ def _frame_body(frame: FrameContext) -> dict[str, Any]:
 def _detection(d: TrackedDetection, frame: FrameContext) -> dict[str, Any]:
     x1, y1, x2, y2 = d.box_xyxy
     width, height = frame.width or 1, frame.height or 1
-    return {
+    out: dict[str, Any] = {
         "box_xyxy": [round(x1, 2), round(y1, 2), round(x2, 2), round(y2, 2)],
         "box_norm": [round(x1 / width, 6), round(y1 / height, 6), round(x2 / width, 6), round(y2 / height, 6)],
         "score": round(d.score, 5),
@@ -197,3 +239,11 @@ def _detection(d: TrackedDetection, frame: FrameContext) -> dict[str, Any]:
         "class_name": d.class_name,
         "track_id": d.track_id,
     }
+    if d.pitch is not None:
+        out["pitch"] = {
+            "x_m": round(d.pitch.x_m, 3),
+            "y_m": round(d.pitch.y_m, 3),
+            "on_pitch": d.pitch.on_pitch,
+            "speed_m_s": round(d.pitch.speed_m_s, 3),
+        }
+    return out
