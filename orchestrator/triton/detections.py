@@ -38,6 +38,10 @@ class Detections:
         keep = self.class_ids == class_id
         return Detections(self.boxes[keep], self.scores[keep], self.class_ids[keep], self.model, self.model_version)
 
+    def class_names(self) -> tuple[str, ...]:
+        """One class name per row."""
+        return tuple(class_name(int(c)) for c in self.class_ids)
+
     def describe(self) -> list[str]:
         """One human-readable line per detection."""
         return [
