@@ -1,6 +1,6 @@
 """Detections of one frame as the ensemble returns them."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -35,8 +35,11 @@ class Detections:
         return int(self.scores.shape[0])
 
     def of_class(self, class_id: int) -> "Detections":
-        keep = self.class_ids == class_id
-        return Detections(self.boxes[keep], self.scores[keep], self.class_ids[keep], self.model, self.model_version)
+        return self.subset(self.class_ids == class_id)
+
+    def subset(self, keep: npt.NDArray[np.bool_]) -> "Detections":
+        """The rows where ``keep`` (N,) is True, in their order."""
+        return replace(self, boxes=self.boxes[keep], scores=self.scores[keep], class_ids=self.class_ids[keep])
 
     def class_names(self) -> tuple[str, ...]:
         """One class name per row."""
