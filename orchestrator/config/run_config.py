@@ -15,6 +15,17 @@ Example ``pitchside.toml`` (every table is optional)::
     staleness_budget_s = 0.3           # per stream: any [live]/[offline] setting, max_frames, mode,
     [streams.tracker]                  #   [streams.reconnect] and [streams.tracker] override the run's
     max_age_frames = 60
+    [[streams]]                        # a calibrated camera with its own classes, thresholds and fps cap
+    id = "main-stand"
+    source = "rtsp://cam-main.local/stream1"
+    classes = ["person", "sports ball"]
+    score_thresholds = {"person" = 0.5, "*" = 0.4}
+    max_fps = 25.0
+    [streams.pitch]                    # image -> pitch: >= 4 [u, v, x_m, y_m] pairs, or homography = [[...] x 3]
+    template = "football"              # 105 x 68 m; "basketball" 28 x 15 m; "custom" with length_m, width_m
+    image_size = [1920, 1080]
+    points = [[312, 1020, 0.0, 0.0], [1608, 1020, 105.0, 0.0], [1320, 180, 105.0, 68.0], [600, 180, 0.0, 68.0]]
+    zones = {centre_circle_box = [[43.0, 25.0], [62.0, 25.0], [62.0, 43.0], [43.0, 43.0]]}
     [[sinks]]
     uri = "jsonl:out/events.jsonl"
     [[sinks]]
@@ -57,6 +68,7 @@ from typing import Any, Final, TypeVar
 
 from pydantic import ValidationError
 
+from orchestrator.config.camera import NO_CAMERA_SETTINGS, CameraSettings, camera_settings
 from orchestrator.config.layers import Merged, Override, merge, read_toml
 from orchestrator.config.modes import Mode as Mode
 from orchestrator.config.problems import ConfigError as ConfigError
@@ -100,6 +112,8 @@ STATE_DEAD_LETTER: Final = "dead-letter.jsonl"
 """Their names inside a state directory (``[delivery] state_dir``, ``--state-dir``, ``PITCHSIDE_STATE_DIR``)."""
 DELIVERY_PATH_KEYS: Final = frozenset({"state_dir", "journal_dir", "dead_letter"})
 DEFAULT_PROGRESS_INTERVAL_S: Final = 2.0
+CAMERA_KEYS: Final = frozenset({"classes", "score_thresholds", "max_fps", "pitch"})
+NOT_FLOW_KEYS: Final = frozenset({"id", "source", "reconnect", "tracker"}) | CAMERA_KEYS
 LOCAL_DELIVERY: Final = DeliverySettings(journal_dir=LOCAL_JOURNAL_DIR, dead_letter_path=LOCAL_DEAD_LETTER_PATH)
 
 
@@ -167,10 +181,12 @@ class Shard:
 
 @dataclass(frozen=True)
 class StreamSettings:
-    """One stream's own flow and tracker settings, where its ``[[streams]]`` entry overrides the run's."""
+    """One stream's own flow and tracker settings, where its ``[[streams]]`` entry overrides the run's, and its
+    camera settings (classes, thresholds, fps cap, calibration)."""
 
     flow: FlowSettings
     tracker: TrackerConfig
+    camera: CameraSettings = NO_CAMERA_SETTINGS
 
 
 @dataclass(frozen=True)
@@ -212,6 +228,10 @@ class RunConfig:
     def tracker_for(self, spec: SourceSpec) -> TrackerConfig:
         own = dict(self.per_stream).get(spec.stream_id)
         return self.tracker if own is None else own.tracker
+
+    def camera_for(self, spec: SourceSpec) -> CameraSettings:
+        own = dict(self.per_stream).get(spec.stream_id)
+        return NO_CAMERA_SETTINGS if own is None else own.camera
 
     def validated(self) -> "RunConfig":
         if not self.streams:
@@ -340,8 +360,8 @@ class _Builder:
             return None
         found: dict[str, StreamSettings] = {}
         for index, (entry, spec) in enumerate(zip(entries, streams, strict=True)):
-            values = entry.model_dump(exclude_none=True, exclude={"id", "source", "reconnect", "tracker"})
-            if spec is None or not (values or entry.reconnect or entry.tracker):
+            values = entry.model_dump(exclude_none=True, exclude=NOT_FLOW_KEYS)
+            if spec is None or not (values or entry.reconnect or entry.tracker or _has_camera(entry)):
                 continue
             own = self._make(("streams", index), functools.partial(_stream_settings, entry, values, flow, tracker))
             if own is None:
@@ -375,7 +395,11 @@ def _stream_settings(
     entry: StreamTable, values: dict[str, Any], flow: FlowSettings, tracker: TrackerConfig
 ) -> StreamSettings:
     own_flow = replace(flow, reconnect=_reconnect(flow.reconnect, _table(entry.reconnect)), **values)
-    return StreamSettings(own_flow, replace(tracker, **_table(entry.tracker)))
+    return StreamSettings(own_flow, replace(tracker, **_table(entry.tracker)), camera_settings(entry))
+
+
+def _has_camera(entry: StreamTable) -> bool:
+    return any(getattr(entry, key) is not None for key in CAMERA_KEYS)
 
 
 def _delivery_paths(table: dict[str, Any], merged: Merged) -> tuple[Path, Path]:

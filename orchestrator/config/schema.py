@@ -6,7 +6,7 @@ settings it holds). Strict on purpose: ``"0.5"`` is not a number and ``1`` is no
 the environment are merged into the same mapping before it is checked, so they meet the same rules.
 """
 
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlparse
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -61,6 +61,29 @@ class TrackerTable(_Table):
     min_hits: int | None = None
 
 
+UnitFloat = Annotated[float, Field(ge=0, le=1)]
+# TOML has arrays, not tuples: fixed-length lists.
+PitchPoint = Annotated[list[float], Field(min_length=2, max_length=2)]
+PitchPair = Annotated[list[float], Field(min_length=4, max_length=4)]
+ImageSize = Annotated[list[PositiveInt], Field(min_length=2, max_length=2)]
+HomographyRow = Annotated[list[float], Field(min_length=3, max_length=3)]
+
+
+class PitchTable(_Table):
+    """A camera's calibration: ``points`` as [u, v, x_m, y_m] rows (image pixel, pitch metres; >= 4) or a 3x3
+    image->pitch ``homography``, for frames of ``image_size`` [width, height]."""
+
+    template: Literal["football", "basketball", "custom"] | None = None
+    length_m: PositiveFloat | None = None
+    width_m: PositiveFloat | None = None
+    image_size: ImageSize
+    points: list[PitchPair] | None = None
+    homography: Annotated[list[HomographyRow], Field(min_length=3, max_length=3)] | None = None
+    zones: dict[str, list[PitchPoint]] | None = None
+    """Named polygons in pitch metres, added to the template's own (penalty areas, keys)."""
+    ball_classes: list[str] | None = None
+
+
 class StreamTable(_Table):
     """One ``[[streams]]`` entry; every setting but ``id`` and ``source`` overrides the run-wide one for it."""
 
@@ -76,6 +99,12 @@ class StreamTable(_Table):
     max_frames: PositiveInt | None = None
     reconnect: ReconnectTable | None = None
     tracker: TrackerTable | None = None
+    classes: list[str] | None = None
+    """Report only these class names (of the model's labels)."""
+    score_thresholds: dict[str, UnitFloat] | None = None
+    """Class name (or "*" for the rest) -> minimum score, tighter than the server's."""
+    max_fps: PositiveFloat | None = None
+    pitch: PitchTable | None = None
 
     @field_validator("source")
     @classmethod

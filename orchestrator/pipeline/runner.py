@@ -6,7 +6,8 @@ import uuid
 from collections.abc import Callable
 
 from orchestrator.config.run_config import RunConfig
-from orchestrator.pipeline.stream import Detector, EventOutput, StreamPipeline
+from orchestrator.pipeline.outage_retry import Detector
+from orchestrator.pipeline.stream import EventOutput, StreamPipeline
 from orchestrator.sources.capture import FrameReader, open_reader
 from orchestrator.sources.spec import SourceSpec
 from orchestrator.tracing.frame_trace import NO_TRACING, FrameTracer
@@ -39,6 +40,7 @@ class Pipeline:
                 config.triton.request_timeout_s,
                 reader_factory,
                 tracer,
+                config.camera_for(spec),
             )
             for spec in config.streams
         ]

@@ -1,33 +1,24 @@
 """One camera stream: source thread -> frame buffer -> Triton (a window of frames in flight) ->
-in-order release -> tracker -> events.
+in-order release -> event builder (camera filter, tracker, pitch) -> events.
 
-Every item taken from the buffer yields exactly one event, in frame order, whatever happens to it:
-detections, a frame_error (rejected, failed, or unavailable through an outage), or a status change.
+Every item taken from the buffer yields exactly one frame event, in frame order, whatever happens to it:
+detections (then its zone events), a frame_error (rejected, failed, or unavailable through an outage), a counted
+drop (the camera's fps cap, or stale in a live server queue), or a status change.
 """
 
 import asyncio
 import concurrent.futures
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Final, Protocol
 
-import numpy as np
-import numpy.typing as npt
-
+from orchestrator.config.camera import NO_CAMERA_SETTINGS, CameraSettings
 from orchestrator.config.run_config import FlowSettings
-from orchestrator.events.model import (
-    DetectionEvent,
-    Event,
-    FrameContext,
-    FrameErrorCode,
-    FrameErrorEvent,
-    ModelRef,
-    StageLatency,
-    StatusEvent,
-    StreamState,
-    TrackedDetection,
-)
+from orchestrator.events.model import Event, FrameErrorCode, StreamState
+from orchestrator.pipeline.event_builder import EventBuilder
+from orchestrator.pipeline.fps_cap import FpsCap
+from orchestrator.pipeline.outage_retry import Detector, RetryingDetector
 from orchestrator.pipeline.reorder import Reorderer
 from orchestrator.pipeline.results import Expired, Failed, Inferred, Result, failed
 from orchestrator.sources.capture import FrameReader, open_reader
@@ -38,31 +29,15 @@ from orchestrator.sources.source_thread import SourceThread
 from orchestrator.sources.spec import SourceSpec
 from orchestrator.tracing.frame_trace import NO_TRACING, UNTRACED, FrameTrace, FrameTracer
 from orchestrator.tracking.tracker import Tracker
-from orchestrator.triton.detections import Detections
 from orchestrator.triton.errors import (
     InferenceExpiredError,
     InferenceFailedError,
     InferenceRejectedError,
     TritonUnavailableError,
 )
-from orchestrator.vision.coco import class_name
 
 log = logging.getLogger(__name__)
-RETRY_BACKOFF_S: Final = (0.05, 1.0)
 MIN_QUEUE_TIMEOUT_S: Final = 0.001
-
-
-class Detector(Protocol):
-    async def detect(
-        self,
-        image: npt.NDArray[np.uint8],
-        timeout_s: float,
-        queue_timeout_s: float | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> tuple[Detections, str]:
-        """Detections for one (H, W, 3) uint8 BGR frame, and which endpoint served them; ``queue_timeout_s``
-        lets Triton drop the frame if it is still queued then (InferenceExpiredError); ``headers`` travel as the
-        request's gRPC metadata (the frame's trace context)."""
 
 
 class EventOutput(Protocol):
@@ -87,13 +62,15 @@ class StreamPipeline:
         request_timeout_s: float,
         reader_factory: Callable[[SourceSpec], FrameReader] = open_reader,
         tracer: FrameTracer = NO_TRACING,
+        camera: CameraSettings = NO_CAMERA_SETTINGS,
     ) -> None:
         self._spec = spec
         self._flow = flow
-        self._detector = detector
+        self._detector = RetryingDetector(detector)
         self._window = window
         self._output = output
-        self._tracker = tracker
+        self._events = EventBuilder(spec.stream_id, run_id, tracker, camera)
+        self._fps_cap = FpsCap(camera.max_fps)
         self._run_id = run_id
         self._timeout_s = request_timeout_s
         self._reader_factory = reader_factory
@@ -101,8 +78,6 @@ class StreamPipeline:
         self._traces: dict[int, FrameTrace] = {}
         """Frames sent to inference and not yet finished, by seq: at most the frames in flight."""
         self._reorder: Reorderer[Result] = Reorderer()
-        self._last_tracked_seq: int | None = None
-        self._status_count = 0
         self._source: SourceThread | None = None
         self._buffer: FrameBuffer | None = None
 
@@ -176,6 +151,10 @@ class StreamPipeline:
             if item is None:
                 slots.release()
                 return
+            if isinstance(item, Frame) and not self._fps_cap.admits(item.source_ts_s):
+                self._output.dropped(item, DropReason.FPS_CAP)
+                slots.release()
+                continue
             slot = self._reorder.reserve()
             tasks.create_task(self._process(item, slot, slots))
 
@@ -220,35 +199,27 @@ class StreamPipeline:
         return result
 
     async def _attempt(self, frame: Frame, queue_ms: float, trace: FrameTrace) -> Inferred | Failed | Expired:
-        """Inference with retries through an outage, within the frame's budget."""
+        """The frame's final outcome: retried through an outage within its budget (RetryingDetector)."""
         budget_s = self._flow.staleness_budget_s if self._flow.is_live(self._spec) else self._flow.outage_timeout_s
         started = time.perf_counter()
-        attempt = 0
-        while True:
-            try:
-                detections, endpoint = await self._detector.detect(
-                    frame.image, self._timeout_s, self._queue_timeout(frame), trace.headers()
-                )
-                return Inferred(frame, detections, queue_ms, (time.perf_counter() - started) * 1e3, endpoint)
-            except InferenceExpiredError:
-                return Expired(frame)
-            except InferenceRejectedError as exc:
-                return failed(frame, FrameErrorCode.REJECTED, str(exc))
-            except InferenceFailedError as exc:
-                return failed(frame, FrameErrorCode.FAILED, str(exc))
-            except TritonUnavailableError as exc:
-                attempt += 1
-                waited = time.perf_counter() - started
-                if waited >= budget_s:
-                    return failed(
-                        frame,
-                        FrameErrorCode.UNAVAILABLE,
-                        f"{exc} (gave up after {attempt} attempts over {waited:.1f} s)",
-                    )
-                self._output.retried(self.stream_id)
-                trace.retried(str(exc))
-                pause = min(RETRY_BACKOFF_S[1], RETRY_BACKOFF_S[0] * 2**attempt, budget_s - waited)
-                await asyncio.sleep(pause)
+
+        def on_retry(reason: str) -> None:
+            self._output.retried(self.stream_id)
+            trace.retried(reason)
+
+        try:
+            detections, endpoint = await self._detector.detect(
+                frame.image, self._timeout_s, budget_s, self._queue_timeout(frame), trace.headers(), on_retry
+            )
+        except InferenceExpiredError:
+            return Expired(frame)
+        except InferenceRejectedError as exc:
+            return failed(frame, FrameErrorCode.REJECTED, str(exc))
+        except InferenceFailedError as exc:
+            return failed(frame, FrameErrorCode.FAILED, str(exc))
+        except TritonUnavailableError as exc:
+            return failed(frame, FrameErrorCode.UNAVAILABLE, str(exc))
+        return Inferred(frame, detections, queue_ms, (time.perf_counter() - started) * 1e3, endpoint)
 
     def _queue_timeout(self, frame: Frame) -> float | None:
         """Live: what is left of the frame's staleness budget, so Triton drops it rather than compute it stale."""
@@ -265,22 +236,15 @@ class StreamPipeline:
             self._output.dropped(result.frame, DropReason.STALE)
             trace.finish("stale")
         elif isinstance(result, Failed):
-            context = FrameContext(
-                result.stream_id,
-                self._run_id,
-                result.seq,
-                result.source_ts_s,
-                result.captured_at,
-                result.width,
-                result.height,
-            )
             with trace.stage("deliver"):
-                self._output.emit(FrameErrorEvent(context, result.code, result.message, now), None)
+                self._output.emit(self._events.frame_error(result, now), None)
             trace.finish("frame_error", f"{result.code}: {result.message}")
         else:
-            event = self._detection_event(result, now, trace)
+            with trace.stage("track"):
+                events = self._events.detections(result, now)
             with trace.stage("deliver"):
-                self._output.emit(event, result.frame)
+                for event in events:
+                    self._output.emit(event, result.frame)
             trace.finish("detections")
 
     def _take_trace(self, result: Result) -> FrameTrace:
@@ -289,40 +253,9 @@ class StreamPipeline:
         seq = result.seq if isinstance(result, Failed) else result.frame.seq
         return self._traces.pop(seq, UNTRACED)
 
-    def _detection_event(self, result: Inferred, now: float, trace: FrameTrace = UNTRACED) -> DetectionEvent:
-        frame, found = result.frame, result.detections
-        gap = 1 if self._last_tracked_seq is None else frame.seq - self._last_tracked_seq
-        self._last_tracked_seq = frame.seq
-        with trace.stage("track"):
-            track_ids = self._tracker.update(found.boxes, found.scores, found.class_ids, frame_gap=gap)
-        detections = tuple(
-            TrackedDetection(
-                (float(b[0]), float(b[1]), float(b[2]), float(b[3])), float(s), int(c), class_name(int(c)), int(t)
-            )
-            for b, s, c, t in zip(found.boxes, found.scores, found.class_ids, track_ids, strict=True)
-        )
-        height, width = frame.image.shape[:2]
-        context = FrameContext(
-            self.stream_id, self._run_id, frame.seq, frame.source_ts_s, frame.captured_at, width, height
-        )
-        latency = StageLatency(
-            frame.decode_s * 1e3, result.queue_ms, result.inference_ms, (now - frame.captured_at) * 1e3
-        )
-        return DetectionEvent(context, detections, latency, now, ModelRef(found.model, found.model_version))
-
     def _failure_marker(self, exc: BaseException) -> StatusMarker:
         frames_read = 0 if self._source is None else self._source.frames_read
         return StatusMarker(StreamState.FAILED, f"internal error: {exc!r}", frames_read)
 
     def _emit_status(self, marker: StatusMarker) -> None:
-        event = StatusEvent(
-            self.stream_id,
-            self._run_id,
-            marker.frames_read,
-            marker.state,
-            marker.detail,
-            time.time(),
-            self._status_count,
-        )
-        self._status_count += 1
-        self._output.emit(event, None)
+        self._output.emit(self._events.status(marker), None)

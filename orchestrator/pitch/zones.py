@@ -2,25 +2,20 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 import cv2
 import numpy as np
 
+from orchestrator.events.model import ZoneTransition
 from orchestrator.pitch.calibration import Points
 from orchestrator.pitch.templates import Polygon
 
 
-class Transition(StrEnum):
-    ENTERED = "entered"
-    LEFT = "left"
-
-
 @dataclass(frozen=True)
-class ZoneEvent:
+class ZoneCrossing:
     track_id: int
     zone: str
-    transition: Transition
+    transition: ZoneTransition
 
 
 def zones_at(zones: Mapping[str, Polygon], xy: Points) -> list[set[str]]:
@@ -44,22 +39,24 @@ class ZoneTracker:
             if np.asarray(polygon).ndim != 2 or len(polygon) < 3:
                 raise ValueError(f"zone {name!r} needs at least 3 vertices in pitch metres")
 
-    def update(self, positions: Mapping[int, Points]) -> list[ZoneEvent]:
+    def update(self, positions: Mapping[int, Points]) -> list[ZoneCrossing]:
         """``positions``: track id -> (2,) pitch metres for the tracks seen in this frame. Tracks not seen keep
         their zones (a short occlusion is not a departure); ``forget`` them when they end."""
-        events: list[ZoneEvent] = []
+        events: list[ZoneCrossing] = []
         ids = sorted(positions)
         now = zones_at(self.zones, np.array([positions[i] for i in ids]).reshape(-1, 2)) if ids else []
         for track_id, inside in zip(ids, now, strict=True):
             before = self._inside.get(track_id, set())
-            events += [ZoneEvent(track_id, z, Transition.LEFT) for z in sorted(before - inside)]
-            events += [ZoneEvent(track_id, z, Transition.ENTERED) for z in sorted(inside - before)]
+            events += [ZoneCrossing(track_id, z, ZoneTransition.LEAVE) for z in sorted(before - inside)]
+            events += [ZoneCrossing(track_id, z, ZoneTransition.ENTER) for z in sorted(inside - before)]
             self._inside[track_id] = inside
         return events
 
-    def forget(self, track_ids: list[int]) -> list[ZoneEvent]:
+    def forget(self, track_ids: list[int]) -> list[ZoneCrossing]:
         """Tracks that ended leave every zone they were in."""
         events = []
         for track_id in sorted(track_ids):
-            events += [ZoneEvent(track_id, z, Transition.LEFT) for z in sorted(self._inside.pop(track_id, set()))]
+            events += [
+                ZoneCrossing(track_id, z, ZoneTransition.LEAVE) for z in sorted(self._inside.pop(track_id, set()))
+            ]
         return events

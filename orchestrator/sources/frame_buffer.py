@@ -31,6 +31,8 @@ class DropReason(StrEnum):
     OVERFLOW = "overflow"
     SUPERSEDED = "superseded"
     STALE = "stale"
+    FPS_CAP = "fps_cap"
+    """Above the camera's ``max_fps``: not sent to inference by design."""
 
 
 class FrameBuffer:

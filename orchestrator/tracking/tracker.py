@@ -119,6 +119,11 @@ class Tracker:
         """Tracks currently kept, matched or coasting: bounded by the detections of the last max_age frames."""
         return len(self._tracks.ids)
 
+    @property
+    def live_ids(self) -> frozenset[int]:
+        """Ids of the tracks currently kept; an id that leaves this set has ended for good."""
+        return frozenset(int(i) for i in self._tracks.ids)
+
     def update(
         self,
         boxes: npt.NDArray[np.float32],

@@ -8,10 +8,11 @@ import cv2
 import numpy as np
 import pytest
 
+from orchestrator.events.model import ZoneTransition
 from orchestrator.pitch.calibration import CalibrationError, fit_calibration, from_homography
 from orchestrator.pitch.positions import TrackMotion, anchor_points, pitch_positions
 from orchestrator.pitch.templates import football, template
-from orchestrator.pitch.zones import Transition, ZoneTracker
+from orchestrator.pitch.zones import ZoneTracker
 
 IMAGE = (1280, 720)
 PITCH_CORNERS = np.array([[0, 0], [105, 0], [105, 68], [0, 68]], np.float64)
@@ -114,9 +115,9 @@ def test_zone_events_follow_a_player_into_and_out_of_the_penalty_area() -> None:
     zones = ZoneTracker(football().zones)
     path = [np.array([x, 34.0]) for x in (30, 20, 16, 12, 8, 12, 18, 25)]  # in at x=16 (edge 16.5), out at 18
     events = [(i, e.zone, e.transition) for i, xy in enumerate(path) for e in zones.update({9: xy})]
-    assert events == [(2, "penalty_area_left", Transition.ENTERED), (6, "penalty_area_left", Transition.LEFT)]
+    assert events == [(2, "penalty_area_left", ZoneTransition.ENTER), (6, "penalty_area_left", ZoneTransition.LEAVE)]
     zones.update({9: np.array([10.0, 34.0])})
-    assert [(e.track_id, e.transition) for e in zones.forget([9])] == [(9, Transition.LEFT)]
+    assert [(e.track_id, e.transition) for e in zones.forget([9])] == [(9, ZoneTransition.LEAVE)]
 
 
 def test_templates() -> None:
