@@ -46,9 +46,13 @@ class PitchPoint:
 
     x_m: float
     y_m: float
-    """Metres in the pitch template's frame: origin at one corner, x along its length, y across its width."""
+    """This detection's own position (foot point, or the ball's centre) in metres in the pitch template's frame:
+    origin at one corner, x along its length, y across its width."""
     on_pitch: bool
     """Inside the template's outline (with a small margin for feet on the line)."""
+    track_x_m: float
+    track_y_m: float
+    """The track's smoothed position (what zones are decided on)."""
     speed_m_s: float
     """The track's smoothed speed over the pitch; 0 on a track's first frame."""
 
@@ -85,12 +89,14 @@ class FrameContext:
     run_id: str
     frame_seq: int
     source_ts_s: float
-    """Media timestamp of the frame from the source's start, in seconds."""
+    """Presentation time of the frame on the source's own media clock (the container's PTS), in seconds."""
     captured_at: float
-    """Unix time the frame was captured (decode started)."""
+    """Unix time the frame was captured: the source's stated capture time, else when its decode started."""
     width: int | None
     height: int | None
     """None for a frame that could not be decoded."""
+    source_time: float | None = None
+    """Unix time of capture on the source's side (stated, or anchored for a live stream); None if unknown."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +229,8 @@ def _envelope(
 
 def _frame_body(frame: FrameContext) -> dict[str, Any]:
     body: dict[str, Any] = {"source_ts": round(frame.source_ts_s, 6), "captured_at": frame.captured_at}
+    if frame.source_time is not None:
+        body["source_time"] = round(frame.source_time, 6)
     if frame.width is not None and frame.height is not None:
         body["frame_size"] = {"width": frame.width, "height": frame.height}
     return body
@@ -244,6 +252,7 @@ def _detection(d: TrackedDetection, frame: FrameContext) -> dict[str, Any]:
             "x_m": round(d.pitch.x_m, 3),
             "y_m": round(d.pitch.y_m, 3),
             "on_pitch": d.pitch.on_pitch,
+            "track_xy_m": [round(d.pitch.track_x_m, 3), round(d.pitch.track_y_m, 3)],
             "speed_m_s": round(d.pitch.speed_m_s, 3),
         }
     return out

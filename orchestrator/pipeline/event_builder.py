@@ -136,7 +136,11 @@ class EventBuilder:
         points: list[PitchPoint | None] = []
         for track_id, xy, on_pitch in zip(track_ids, positions.xy_m, positions.on_pitch, strict=True):
             smoothed, speed = state.motion.update(int(track_id), timestamp_s, xy)
-            points.append(PitchPoint(float(smoothed[0]), float(smoothed[1]), bool(on_pitch), speed))
+            points.append(
+                PitchPoint(
+                    float(xy[0]), float(xy[1]), bool(on_pitch), float(smoothed[0]), float(smoothed[1]), speed
+                )
+            )
         return points
 
     def _same_view(self, state: _PitchState, size: tuple[int, int]) -> bool:
@@ -159,7 +163,7 @@ class EventBuilder:
         if state is None:
             return []
         positions: dict[int, Points] = {
-            d.track_id: np.array([d.pitch.x_m, d.pitch.y_m]) for d in detections if d.pitch is not None
+            d.track_id: np.array([d.pitch.track_x_m, d.pitch.track_y_m]) for d in detections if d.pitch is not None
         }
         crossings = state.zones.update(positions) + state.zones.forget(ended)
         state.motion.forget(ended)

@@ -55,8 +55,9 @@ def test_people_stand_at_their_foot_point_and_get_a_speed() -> None:
     assert start is not None and moved is not None
     assert (start.x_m, start.y_m) == pytest.approx((20.0, 30.0), abs=1e-3)
     assert start.on_pitch and start.speed_m_s == 0.0
-    # smoothed halfway towards the new position: 0.25 m in 0.1 s
-    assert moved.x_m == pytest.approx(20.25, abs=1e-3) and moved.speed_m_s == pytest.approx(2.5, abs=1e-3)
+    assert moved.x_m == pytest.approx(20.5, abs=1e-3)  # the detection's own position
+    # the track's: smoothed halfway towards the new position, 0.25 m in 0.1 s
+    assert moved.track_x_m == pytest.approx(20.25, abs=1e-3) and moved.speed_m_s == pytest.approx(2.5, abs=1e-3)
 
 
 def test_off_the_pitch_is_flagged_and_an_uncalibrated_camera_has_no_positions() -> None:
