@@ -5,6 +5,8 @@ check (can it be served?) -> build (the served graph) -> validate (the accuracy 
 
 import asyncio
 import json
+import shlex
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,6 +14,13 @@ import typer
 
 from orchestrator.contract import DETECTOR_MODEL
 from orchestrator.modelstore.golden import load_golden
+from orchestrator.modelstore.plan_build import (
+    DEFAULT_PLAN,
+    GPU_OPT_BATCH,
+    PlanOptions,
+    plan_parity,
+    prepare_calibration,
+)
 from orchestrator.modelstore.publish import LABELS_FILE, PublishRefusedError, plan_publish, publish
 from orchestrator.modelstore.rollout import RolloutError, rollout
 from orchestrator.modelstore.source_check import check_source, read_labels
@@ -22,6 +31,8 @@ from orchestrator.paths import DEFAULT_MODEL_REPOSITORY
 from orchestrator.repository.detector_build import DetectorBuild
 from orchestrator.repository.detector_graph import GraphBuildError
 from orchestrator.repository.model_config import RepositoryError, load_model
+from orchestrator.repository.profiles import GPU_MAX_BATCH, Profile
+from orchestrator.repository.tensorrt import Builder, ConversionError, build_command, convert
 from orchestrator.triton.errors import TritonError
 
 app = typer.Typer(help="Check, build, validate and publish a researcher's model.", no_args_is_help=True)
@@ -49,15 +60,54 @@ def check(
 
 
 @app.command("build")
-def build(repository: RepositoryOption = DEFAULT_MODEL_REPOSITORY, model: ModelOption = DETECTOR_MODEL) -> None:
-    """Build the served graph from the model's source ONNX and the settings in its config."""
+def build(
+    repository: RepositoryOption = DEFAULT_MODEL_REPOSITORY,
+    model: ModelOption = DETECTOR_MODEL,
+    profile: Annotated[Profile, typer.Option(help="cpu: the served graph; gpu: that graph, then a TensorRT plan "
+                                             "for the GPU this runs on.")] = Profile.CPU,
+    plan: Annotated[Path, typer.Option(help="GPU: where to write the plan (one per GPU architecture).")] = (
+        DEFAULT_PLAN),
+    builder: Annotated[Builder | None, typer.Option(help="GPU: trtexec (default) or polygraphy (needed to "
+                                                    "calibrate int8 on frames).")] = None,
+    timing_cache: Annotated[Path | None, typer.Option(help="GPU: TensorRT timing cache, read and updated "
+                                                      "(keep one per GPU type between builds).")] = None,
+    fp16: Annotated[bool, typer.Option(help="GPU: allow FP16 kernels.")] = True,
+    int8: Annotated[bool, typer.Option(help="GPU: allow INT8 kernels; needs --calibration-frames or "
+                                       "--calibration-cache.")] = False,
+    calibration_frames: Annotated[Path | None, typer.Option(help="GPU, int8: stills and videos to calibrate on, "
+                                                            "letterboxed as served.", exists=True,
+                                                            file_okay=False)] = None,
+    calibration_cache: Annotated[Path | None, typer.Option(help="GPU, int8: the calibration cache (written when "
+                                                           "calibrating on frames, else read).")] = None,
+    max_batch: Annotated[int, typer.Option(min=1, help="GPU: the largest batch the plan accepts.")] = GPU_MAX_BATCH,
+    opt_batch: Annotated[int, typer.Option(min=1, help="GPU: the batch TensorRT tunes for (and calibrates at).")] = (
+        GPU_OPT_BATCH),
+    dry_run: Annotated[bool, typer.Option(help="GPU: print the TensorRT command instead of running it.")] = False,
+) -> None:  # fmt: skip
+    """Build the served graph from the model's source ONNX and the settings in its config; for the GPU profile,
+    then the TensorRT plan of that graph on this GPU."""
     try:
         detector = DetectorBuild.of(load_model(repository / model))
         written = detector.write()
-    except (RepositoryError, GraphBuildError, ValueError) as exc:
+        if profile is Profile.GPU:
+            options = PlanOptions(plan, builder, timing_cache, fp16, int8, calibration_frames, calibration_cache,
+                                  max_batch, opt_batch)  # fmt: skip
+            _build_plan(written, options, dry_run)
+    except (RepositoryError, GraphBuildError, ValueError, FileNotFoundError, ConversionError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=1) from exc
     typer.echo(f"wrote {written} from {detector.source.name}")
+
+
+def _build_plan(onnx: Path, options: PlanOptions, dry_run: bool) -> None:
+    build = options.build(onnx)
+    if dry_run:
+        typer.echo(shlex.join(build_command(build)))
+        return
+    if options.calibration_frames is not None:
+        prepare_calibration(build, options.calibration_frames)
+    convert(build)
+    typer.echo(f"wrote {build.plan} with {build.builder}")
 
 
 @app.command("validate")
@@ -67,26 +117,37 @@ def validate(
     golden: Annotated[Path | None, typer.Option(help="Golden stills and videos (default: the bundled media).",
                                                 exists=True, file_okay=False)] = None,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write the validation report here.")] = None,
+    plan: Annotated[Path | None, typer.Option(help="A TensorRT plan of the built graph (`model build --profile "
+                                              "gpu`): also check its parity with ONNX Runtime on the golden "
+                                              "frames (needs polygraphy and TensorRT).", exists=True,
+                                              dir_okay=False)] = None,
 ) -> None:  # fmt: skip
-    """The accuracy gate: the built graph against the researcher's model on golden frames; exit 1 if it fails."""
+    """The accuracy gate: the built graph against the researcher's model on golden frames; with --plan, the
+    plan's parity with that graph too; exit 1 if either fails."""
     try:
         detector = DetectorBuild.of(load_model(repository / model))
         if not detector.is_current():
             raise RepositoryError(f"{model}/1/{detector.served.name} is stale: run `pitchside model build` first")
         report = validate_detector(detector, model, golden)
-    except (RepositoryError, GraphBuildError, ValueError, FileNotFoundError) as exc:
+        if plan is not None:
+            report = replace(report, tensorrt_parity=plan_parity(detector.served, plan, golden))
+    except (RepositoryError, GraphBuildError, ValueError, FileNotFoundError, ConversionError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=1) from exc
     gate = report.gate
     found = sum(f.source for f in gate.frames)
     typer.echo(f"{model}: {len(report.golden)} golden frames, {found} source detections; recall {gate.recall:.4f}, "
                f"precision {gate.precision:.4f}, score drift {gate.max_score_drift:.4f}")  # fmt: skip
+    parity = report.tensorrt_parity
+    passed = report.passed and parity.get("passed", True) is True
+    if parity.get("checked"):
+        typer.echo(f"{plan}: parity with ONNX Runtime {'within' if parity['passed'] else 'OUT OF'} tolerance")
     if json_path is not None:
-        json_path.write_text(json.dumps(report.as_json(), indent=2) + "\n", encoding="utf-8")
+        json_path.write_text(json.dumps({**report.as_json(), "passed": passed}, indent=2) + "\n", encoding="utf-8")
         typer.echo(f"report written to {json_path}")
-    for reason in gate.reasons:
+    for reason in [*gate.reasons, *([parity["why"]] if parity.get("passed") is False else [])]:
         typer.echo(f"error: {reason}", err=True)
-    if not report.passed:
+    if not passed:
         raise typer.Exit(code=1)
     typer.echo("passed")
 
