@@ -1,5 +1,6 @@
 """Blocking frame readers, one per kind of source. They run on a source thread, never on the event loop."""
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
@@ -9,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from orchestrator.sources.hls import HlsReader, is_hls
+from orchestrator.sources.media_clock import ContainerClock, stated_start_time
 from orchestrator.sources.reader import (
     CaptureClock,
     FrameDecodeError,
@@ -67,6 +69,9 @@ class VideoReader:
         self._network = live
         self._live = live and self._length <= 0
         self._index = 0
+        self._clock = ContainerClock(capture, self._fps)
+        self._anchor: float | None = None
+        self._anchor_stated = False
         self._timing: FrameTiming | None = None
         self._finished = False
 
@@ -120,8 +125,9 @@ class VideoReader:
             remaining = self._length - self._index
             self._finished = not self._live and (self._length <= 0 or remaining <= _length_slack(self._length))
             return None
-        media_ts_s = float(self._capture.get(cv2.CAP_PROP_POS_MSEC)) / 1e3
-        self._timing = FrameTiming(media_ts_s, None if self._live else (self._index,), None)
+        media_ts_s = self._clock.frame_read()
+        anchored_at = self._anchored(media_ts_s)
+        self._timing = FrameTiming(media_ts_s, None if self._live else (self._index,), None, anchored_at)
         self._index += 1
         height, width = frame.shape[:2]
         try:
@@ -132,6 +138,18 @@ class VideoReader:
 
     def close(self) -> None:
         self._capture.release()
+
+    def _anchored(self, media_ts_s: float) -> float | None:
+        """Unix time of this frame: the stream's stated wall-clock time of PTS 0 (RTCP sender reports, once one
+        has arrived) plus its PTS; until then, for a live stream, the arrival of its first frame plus the PTS
+        since. A file has no anchor."""
+        if not self._anchor_stated:
+            stated = stated_start_time(self._capture)
+            if stated is not None:
+                self._anchor, self._anchor_stated = stated, True
+            elif self._live and self._anchor is None:
+                self._anchor = time.time() - media_ts_s
+        return None if self._anchor is None else self._anchor + media_ts_s
 
 
 class ImageDirectoryReader:

@@ -14,10 +14,16 @@ class Frame:
     image: npt.NDArray[np.uint8]
     """(H, W, 3) uint8 BGR."""
     source_ts_s: float
-    """Media timestamp from the source's start, seconds."""
+    """Presentation time on the source's own media clock, seconds: the container's PTS in its time base for
+    video files and streams (not rebased to the first frame), index / frame rate for image folders and
+    synthetic frames."""
     captured_at: float
-    """Unix time the frame was captured: when its decode started (for paced files, its due time)."""
+    """Unix time the frame was captured: the source's stated capture time (HLS PROGRAM-DATE-TIME), else when its
+    decode started (for paced files, its due time)."""
     decode_s: float
     """Seconds spent reading and decoding it."""
     ready_mono: float
     """time.monotonic() when the decoded frame entered the buffer (queue latency starts here)."""
+    source_time: float | None = None
+    """Unix time of capture on the source's side: stated by it (HLS PROGRAM-DATE-TIME) or, for a live stream,
+    anchored at its first frame (RTCP's wall-clock time, else arrival) plus its PTS since; None for recordings."""

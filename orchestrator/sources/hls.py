@@ -7,8 +7,11 @@ replaying frames that were already emitted. This reader follows the playlist its
 * each frame has an absolute position (media sequence number, index in the segment) that survives reconnects,
   so the source thread never emits a frame again after reopening (a live stream reopens at its newest segment);
 * ``EXT-X-ENDLIST`` is the end of the stream; a playlist that stops growing for ``stall_timeout_s`` is a stall;
-* each frame's capture time comes from the segment's ``EXT-X-PROGRAM-DATE-TIME`` (the encoder's clock) plus its
-  offset in the segment, so glass-to-event can be measured from capture rather than from pitchside's decode;
+* each frame's media time is its PTS on the stream's clock (continuous across segments, the same after a
+  reconnect); its capture time comes from the segment's ``EXT-X-PROGRAM-DATE-TIME`` (the encoder's clock) plus
+  its offset in the segment, so glass-to-event can be measured from capture rather than from pitchside's decode,
+  and cameras whose encoders share a clock line up; an undated live stream is anchored at its first frame's
+  arrival instead;
 * segments are downloaded whole and decoded frame by frame (one OpenCV capture over a temporary file); the
   source thread paces the frames by their media timestamps, so a segment arriving in one burst is spread out.
 """
@@ -29,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from orchestrator.sources.hls_playlist import MasterPlaylist, MediaPlaylist, PlaylistError, Segment, parse_playlist
+from orchestrator.sources.media_clock import ContainerClock
 from orchestrator.sources.reader import CaptureClock, FrameDecodeError, FrameTiming, SourceError
 from orchestrator.vision.decode_limits import MAX_ENCODED_BYTES, DecodeLimitError, check_size
 
@@ -82,7 +86,10 @@ class HlsReader:
         self._capture: cv2.VideoCapture | None = None
         self._segment_file: Path | None = None
         self._index = 0
-        self._media_start = 0.0
+        self._clock: ContainerClock | None = None
+        self._last_media_s: float | None = None
+        self._live = not playlist.ended  # a playlist finished when opened is a recording: no arrival anchor
+        self._anchor: float | None = None
         self._timing: FrameTiming | None = None
         self._finished = False
 
@@ -126,20 +133,30 @@ class HlsReader:
         ok, frame = self._capture.read()
         if not ok or frame is None:
             return None
-        offset_s = max(0.0, float(self._capture.get(cv2.CAP_PROP_POS_MSEC)) / 1e3)
+        assert self._clock is not None
+        media_s = self._last_media_s = self._clock.frame_read()
+        offset_s = max(0.0, float(self._capture.get(cv2.CAP_PROP_POS_MSEC)) / 1e3)  # from the segment's start
         position = (self._segment.sequence, self._index)
         self._index += 1
         date = self._segment.program_date_time
-        if date is None:
-            self._timing = FrameTiming(self._media_start + offset_s, position, None)
-        else:  # the encoder's clock is the media clock too: it stays right across skipped segments
-            self._timing = FrameTiming(date + offset_s, position, date + offset_s)
+        if date is not None:
+            self._timing = FrameTiming(media_s, position, date + offset_s)
+        else:
+            self._timing = FrameTiming(media_s, position, None, self._anchored(media_s))
         height, width = frame.shape[:2]
         try:
             check_size(width, height, f"{self._url} frame")
         except DecodeLimitError as exc:
             raise FrameDecodeError(str(exc)) from exc
         return np.asarray(frame, dtype=np.uint8)
+
+    def _anchored(self, media_s: float) -> float | None:
+        """An undated live stream's frame in Unix time: its first frame's arrival plus the PTS since."""
+        if not self._live:
+            return None
+        if self._anchor is None:
+            self._anchor = time.time() - media_s
+        return self._anchor + media_s
 
     def _wait_for_segment(self) -> Segment | None:
         """The segment with sequence ``self._next``, reloading the playlist until it appears, the playlist ends
@@ -191,8 +208,8 @@ class HlsReader:
             capture.release()
             self._segment_file.unlink(missing_ok=True)
             raise FrameDecodeError(f"{segment.url}: segment {segment.sequence} is not decodable video")
-        if self._segment is not None:
-            self._media_start += self._segment.duration_s
+        fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
+        self._clock = ContainerClock(capture, fps if 0.0 < fps < 1000.0 else None, self._last_media_s)
         self._segment, self._capture, self._index = segment, capture, 0
 
     def _close_segment(self) -> None:

@@ -33,12 +33,22 @@ class FrameTiming:
     """Where the last frame read sits in its source, as far as the source says."""
 
     media_ts_s: float
-    """Its time on the source's media clock, seconds (only differences matter: pacing)."""
+    """Its presentation time on the source's media clock, seconds: the container's PTS in its own time base
+    (see :mod:`orchestrator.sources.media_clock`). Becomes the frame's ``source_ts``; pacing uses differences."""
     position: tuple[int, ...] | None
     """Its absolute place in the source, comparable across reopenings of the same source (a file's frame index, an
     HLS media sequence number and index); None when a reopened source starts a new, unrelated count (RTSP)."""
     captured_at: float | None
     """Unix time the source's own clock says it was captured (HLS EXT-X-PROGRAM-DATE-TIME); None if unstated."""
+    anchored_at: float | None = None
+    """Unix time placed by an anchor taken at the stream's first frame when no capture time is stated per frame:
+    the wall-clock time the stream states for its presentation time 0 (RTSP/RTP sender reports), else the arrival
+    of its first frame; then the stream's own PTS since. None for recordings (files, finished playlists)."""
+
+    @property
+    def source_time(self) -> float | None:
+        """Unix time of capture on the source's side: stated if the source states it, else anchored, else None."""
+        return self.captured_at if self.captured_at is not None else self.anchored_at
 
 
 class FrameReader(Protocol):

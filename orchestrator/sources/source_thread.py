@@ -8,6 +8,9 @@ on at the rate it was captured, not dumped into the live buffer where newer fram
 source that has ended is ENDED, not reconnected; a stalled one is reconnected with a backoff that resets only
 once the source delivers new frames again; after a reconnect, frames at or before the last one emitted (by the
 reader's absolute position) are skipped, never emitted twice.
+
+A frame's ``source_ts`` is the reader's media timestamp (the container's PTS) when it reports one, else its
+index over the declared frame rate; its ``source_time`` is the reader's wall-clock placement, when it has one.
 """
 
 import asyncio
@@ -139,13 +142,15 @@ class SourceThread:
         timed = reader if isinstance(reader, TimedFrameReader) else None
         anchor: tuple[float, float] | None = None  # (media ts, monotonic) that pacing counts from
         previous_ts: float | None = None
+        ts_shift = 0.0  # how far the media clock runs ahead of the frame count (a container starting at 1.5 s)
         while not self._stop.is_set():
             if self._max_frames is not None and self._seq >= self._max_frames:
                 return _Pumped(True, False, self._seq - first_seq)
             if self._paced and fps:
                 self._sleep_until(start_mono + (self._seq - first_seq) / fps)
             captured_at, began = time.time(), time.perf_counter()
-            source_ts = (self._seq - first_seq) / fps if fps else captured_at - start_wall
+            counted_ts = (self._seq - first_seq) / fps if fps else captured_at - start_wall
+            source_ts = counted_ts + ts_shift  # an undecodable frame keeps its place on the media clock
             try:
                 image = reader.read()
             except FrameDecodeError as exc:
@@ -161,9 +166,15 @@ class SourceThread:
             if timing is not None and self._spec.is_live:
                 anchor = self._pace(timing.media_ts_s, previous_ts, anchor)
                 previous_ts = timing.media_ts_s
-            if timing is not None and timing.captured_at is not None:
-                captured_at = timing.captured_at  # the source's own capture clock (HLS PROGRAM-DATE-TIME)
-            frame = Frame(self._spec.stream_id, self._seq, image, source_ts, captured_at, decode_s, time.monotonic())
+            source_time = None
+            if timing is not None:
+                source_ts, source_time = timing.media_ts_s, timing.source_time  # the stream's own timestamps
+                ts_shift = source_ts - counted_ts
+                if timing.captured_at is not None:
+                    captured_at = timing.captured_at  # the source's own capture clock (HLS PROGRAM-DATE-TIME)
+            frame = Frame(
+                self._spec.stream_id, self._seq, image, source_ts, captured_at, decode_s, time.monotonic(), source_time
+            )
             if not self._hand_off(frame):
                 return _Pumped(True, False, self._seq - first_seq)
             if timing is not None and timing.position is not None:
