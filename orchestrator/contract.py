@@ -28,6 +28,10 @@ OUTPUT_DETECTIONS: Final = "DETECTIONS"
 """FP32 [K, 6]: (x1, y1, x2, y2, score, class_id) per detection, source-frame pixels, best first, zero-padded."""
 OUTPUT_NUM_DETECTIONS: Final = "NUM_DETECTIONS"
 """INT32 [1]: n, the number of real rows at the top of DETECTIONS."""
+OUTPUT_CLASS_SCORES: Final = "CLASS_SCORES"
+"""FP32 [C]: each class's best score over every anchor of the frame (the detector only). Its config names the
+labels file (``label_filename``), so a classification request for it returns the class names: how the
+orchestrator learns them from the server. Inference requests do not ask for it."""
 
 DETECTION_COLUMNS: Final = 6
 LETTERBOX_FIELDS: Final = 5

@@ -42,8 +42,13 @@ class ReferenceDetector:
         assert self.class_thresholds.shape == (num_classes,), f"{self.class_thresholds.shape} for {num_classes}"
         return self.class_thresholds
 
-    def __call__(self, bgr: np.ndarray) -> np.ndarray:
-        """(H, W, 3) uint8 BGR -> (N, 6) rows (x1, y1, x2, y2, score, class) in source pixels, best first."""
+    def class_scores(self, bgr: np.ndarray) -> np.ndarray:
+        """(H, W, 3) uint8 BGR -> (C,) each class's best score over every anchor (before thresholds and NMS)."""
+        out, _ = self._predict(bgr)
+        return out[4:].max(axis=1)
+
+    def _predict(self, bgr: np.ndarray) -> tuple[np.ndarray, tuple[float, int, int]]:
+        """The source graph's (4 + C, A) output for the letterboxed frame, and the letterbox (r, left, top)."""
         size = self.size
         h, w = bgr.shape[:2]
         r = min(size / w, size / h)
@@ -52,7 +57,12 @@ class ReferenceDetector:
         resized = bgr if (nw, nh) == (w, h) else cv2.resize(bgr, (nw, nh), interpolation=cv2.INTER_LINEAR)
         padded = cv2.copyMakeBorder(resized, top, size - nh - top, left, size - nw - left, cv2.BORDER_CONSTANT, value=0)
         blob = padded.transpose(2, 0, 1)[None].astype(np.float32)
-        out = self.session.run(None, {self.input_name: blob})[0][0]  # (4 + C, A)
+        return self.session.run(None, {self.input_name: blob})[0][0], (r, left, top)
+
+    def __call__(self, bgr: np.ndarray) -> np.ndarray:
+        """(H, W, 3) uint8 BGR -> (N, 6) rows (x1, y1, x2, y2, score, class) in source pixels, best first."""
+        h, w = bgr.shape[:2]
+        out, (r, left, top) = self._predict(bgr)
         scores_all = out[4:]
         cls = scores_all.argmax(0)
         score = scores_all.max(0)

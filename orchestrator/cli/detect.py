@@ -19,7 +19,7 @@ from orchestrator.triton.client import DetectionClient
 from orchestrator.triton.detections import Detections
 from orchestrator.triton.endpoint import triton_endpoint
 from orchestrator.triton.errors import EmbeddedTritonError, InferenceRejectedError, TritonError
-from orchestrator.vision.coco import class_name
+from orchestrator.triton.labels import LabelsError
 from orchestrator.vision.decode_limits import declared_size
 from orchestrator.vision.drawing import draw_boxes
 
@@ -92,6 +92,7 @@ async def _detect_all(images: list[Path], triton_url: str | None, model_reposito
     async with triton_endpoint(triton_url, model_repository) as url, DetectionClient.connect(url) as client:
         if not await client.is_ready():
             raise _Unreachable(url)
+        await client.load_labels()
         startup_s = time.perf_counter() - started
         results = [await _detect_one(client, image) for image in images]
     return DetectRun(url, "external" if triton_url else "embedded", startup_s, results)
@@ -112,8 +113,10 @@ async def _detect_one(client: DetectionClient, image: Path) -> ImageResult:
 
 def _boxes(detections: Detections) -> list[DetectedBox]:
     return [
-        DetectedBox(int(c), class_name(int(c)), float(s), (float(b[0]), float(b[1]), float(b[2]), float(b[3])))
-        for b, s, c in zip(detections.boxes, detections.scores, detections.class_ids, strict=True)
+        DetectedBox(int(c), name, float(s), (float(b[0]), float(b[1]), float(b[2]), float(b[3])))
+        for b, s, c, name in zip(
+            detections.boxes, detections.scores, detections.class_ids, detections.class_names(), strict=True
+        )
     ]
 
 
@@ -170,7 +173,7 @@ def _explain(exc: TritonError, url: str | None) -> str:
         fix = ("check --triton-url is a running server's gRPC address (e.g. localhost:8001), or leave it out to "
                "start an embedded server") if url else "see the server log above"  # fmt: skip
         return f"{exc}; {fix}"
-    if isinstance(exc, EmbeddedTritonError):
+    if isinstance(exc, EmbeddedTritonError | LabelsError):
         return str(exc)
     return f"{exc}; check that the server at --triton-url serves the detection ensemble"
 

@@ -8,6 +8,7 @@ from typing import Final
 import onnx
 
 from orchestrator.repository.detector_graph import MIN_OPSET, GraphBuildError, SourceLayout, read_layout
+from orchestrator.repository.model_config import read_labels as read_labels
 
 MAX_CLASSES: Final = 4096
 
@@ -23,14 +24,6 @@ class SourceReport:
     @property
     def ok(self) -> bool:
         return not self.problems
-
-
-def read_labels(path: Path) -> tuple[str, ...]:
-    """One class name per line, in class-id order; blank lines are an error, not a skipped class."""
-    lines = path.read_text(encoding="utf-8").splitlines()
-    while lines and not lines[-1].strip():
-        lines.pop()
-    return tuple(line.strip() for line in lines)
 
 
 def check_source(model_path: Path, labels: Sequence[str]) -> SourceReport:

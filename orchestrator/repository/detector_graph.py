@@ -9,7 +9,10 @@ Served contract (what Triton runs, ONNX Runtime on CPU and TensorRT on GPU alike
 * inputs ``images`` UINT8 ``(B, S, S, 3)`` letterboxed BGR, HWC, and ``LETTERBOX`` FP32 ``(B, 5)``
   ``(scale, pad_x, pad_y, source_width, source_height)``;
 * outputs ``DETECTIONS`` FP32 ``(B, K, 6)`` rows ``(x1, y1, x2, y2, score, class_id)`` in **source** pixels, best
-  score first, zero rows after the last detection, and ``NUM_DETECTIONS`` INT32 ``(B, 1)``.
+  score first, zero rows after the last detection, ``NUM_DETECTIONS`` INT32 ``(B, 1)``, and ``CLASS_SCORES`` FP32
+  ``(B, C)``, each class's best score over every anchor of the image (which classes are present). Its config
+  names the labels file (``label_filename``), so Triton's classification extension serves the class names with
+  it. Inference requests ask only for the first two; the extra output costs one ReduceMax.
 
 Everything between runs in the graph: cast, layout, the source network, box decoding, best class per anchor,
 per-class score thresholds, class-wise ``NonMaxSuppression`` (ONNX's operator, which TensorRT's parser turns
@@ -31,6 +34,7 @@ from orchestrator.contract import (
     DETECTOR_INPUT,
     LETTERBOX,
     LETTERBOX_FIELDS,
+    OUTPUT_CLASS_SCORES,
     OUTPUT_DETECTIONS,
     OUTPUT_NUM_DETECTIONS,
 )
@@ -96,14 +100,17 @@ def build_detector_graph(source: onnx.ModelProto, settings: GraphSettings) -> on
     builder = _Builder(graph, _opset(source))
     images, letterbox = builder.served_inputs(layout.input_size)
     predictions = graph.outputs[0]
+    class_scores = builder.class_scores(predictions, layout.num_classes)
     boxes, scores = builder.decode(predictions, settings.class_thresholds)
     rows, counts = builder.select(boxes, scores, settings, min(settings.max_detections, layout.num_anchors))
     detections = builder.unletterbox(rows, letterbox)
     k = min(settings.max_detections, layout.num_anchors)
     detections.name, detections.dtype, detections.shape = OUTPUT_DETECTIONS, np.float32, [BATCH_DIM, k, 6]
     counts.name, counts.dtype, counts.shape = OUTPUT_NUM_DETECTIONS, np.int32, [BATCH_DIM, 1]
+    class_scores.name, class_scores.dtype = OUTPUT_CLASS_SCORES, np.float32
+    class_scores.shape = [BATCH_DIM, layout.num_classes]
     graph.inputs = [images, letterbox]
-    graph.outputs = [detections, counts]
+    graph.outputs = [detections, counts, class_scores]
     graph.cleanup().toposort()
     built: onnx.ModelProto = gs.export_onnx(graph)
     built.ir_version = source.ir_version
@@ -129,6 +136,11 @@ class _Builder:
         as_float = self._op("Cast", [images], to=FLOAT)
         self._graph.layer(op="Transpose", inputs=[as_float], outputs=[source_input], attrs={"perm": [0, 3, 1, 2]})
         return images, letterbox
+
+    def class_scores(self, predictions: gs.Variable, num_classes: int) -> gs.Variable:
+        """(B, 4 + C, A) -> (B, C): each class's best score over all anchors, before thresholds and NMS."""
+        scores = self._slice(predictions, BOX_ROWS, BOX_ROWS + num_classes, axis=1)
+        return self._reduce_max(scores, axis=2, keepdims=0)
 
     def decode(self, predictions: gs.Variable, thresholds: npt.NDArray[np.float32]) -> tuple[gs.Variable, gs.Variable]:
         """(B, 4 + C, A) -> boxes (B, A, 4) x1 y1 x2 y2 and scores (B, C, A) of each anchor's best class only,

@@ -54,6 +54,20 @@ def load_repository(root: Path) -> dict[str, ModelEntry]:
     return {d.name: load_model(d) for d in sorted(root.iterdir()) if (d / CONFIG_FILE).is_file()}
 
 
+def label_file(entry: ModelEntry) -> Path | None:
+    """The labels file an output of the model names (``label_filename``, beside the config); None when none."""
+    name = next((o.label_filename for o in entry.config.output if o.label_filename), "")
+    return entry.directory / name if name else None
+
+
+def read_labels(path: Path) -> tuple[str, ...]:
+    """One class name per line, in class-id order; blank lines are an error, not a skipped class."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return tuple(line.strip() for line in lines)
+
+
 def dtype_name(data_type: int) -> str:
     """``TYPE_FP32`` for the enum value."""
     return str(pb.DataType.Name(data_type))

@@ -1,7 +1,7 @@
 """The one seam between pitchside and tritonclient's gRPC asyncio client for the detection ensemble."""
 
 from collections.abc import Mapping
-from typing import Final, Self
+from typing import Any, Final, Self
 
 import numpy as np
 import numpy.typing as npt
@@ -26,7 +26,17 @@ from orchestrator.triton.errors import (
     TritonError,
     TritonUnavailableError,
 )
-from orchestrator.vision.letterbox import Letterbox
+from orchestrator.triton.labels import (
+    NO_LABELS,
+    LabelOutput,
+    Labels,
+    LabelsError,
+    ensemble_steps,
+    label_output,
+    parse_classification,
+    unlabelled,
+)
+from orchestrator.vision.letterbox import Letterbox, letterbox
 
 DEFAULT_REQUEST_TIMEOUT_S: Final = 10.0
 """The one default deadline of an inference call, wherever one is made (``pitchside run``'s
@@ -73,10 +83,13 @@ class DetectionClient:
         client: grpcclient.InferenceServerClient,
         model: str = ENSEMBLE_MODEL,
         timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S,
+        labels: Labels = NO_LABELS,
     ) -> None:
+        """``labels``: the class names every Detections returned carries (``load_labels`` reads the model's)."""
         self._client = client
         self._model = model
         self._timeout_s = timeout_s
+        self._labels = labels
 
     @classmethod
     def connect(cls, url: str, model: str = ENSEMBLE_MODEL, timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S) -> Self:
@@ -86,6 +99,25 @@ class DetectionClient:
     @property
     def model(self) -> str:
         return self._model
+
+    @property
+    def labels(self) -> Labels:
+        return self._labels
+
+    def use_labels(self, labels: Labels) -> None:
+        """Attach ``labels`` (read once, shared by every client of a run) to the detections returned from now on."""
+        self._labels = labels
+
+    async def load_labels(self) -> Labels:
+        """Read the model's class names from the server and use them from now on.
+
+        The model's config (or, for an ensemble, the config of the step model that has one) names a labels file
+        on an output of C class scores; one classification request of a black frame for that output returns
+        the C names (see orchestrator/triton/labels.py). A model with no labels file gets ``class_<id>`` names
+        and one warning; a labels file that does not name the C classes raises LabelsError."""
+        source = await self._label_output(self._model)
+        self._labels = unlabelled(self._model) if source is None else await self._classify(source)
+        return self._labels
 
     async def close(self) -> None:
         await self._client.close()
@@ -148,16 +180,47 @@ class DetectionClient:
 
     async def input_size(self) -> int:
         """S of the model's (S, S, 3) ``images`` input, read from the server's config of the model."""
-        try:
-            config = await self._client.get_model_config(self._model, as_json=True)
-        except InferenceServerException as exc:
-            raise translate_error(exc) from exc
-        for spec in config.get("config", {}).get("input", []):
+        return await self._input_size_of(self._model)
+
+    async def _input_size_of(self, model: str) -> int:
+        for spec in (await self._config(model)).get("input", []):
             if spec.get("name") == DETECTOR_INPUT:
                 return int(spec["dims"][0])
-        raise InferenceFailedError(
-            f"{self._model} has no {DETECTOR_INPUT!r} input: it does not take letterboxed frames"
-        )
+        raise InferenceFailedError(f"{model} has no {DETECTOR_INPUT!r} input: it does not take letterboxed frames")
+
+    async def _config(self, model: str) -> dict[str, Any]:
+        """The server's config of ``model`` as JSON."""
+        try:
+            response = await self._client.get_model_config(model, as_json=True)
+        except InferenceServerException as exc:
+            raise translate_error(exc) from exc
+        config: dict[str, Any] = response.get("config", {})
+        return config
+
+    async def _label_output(self, model: str) -> LabelOutput | None:
+        """The labelled output of ``model``, or of the first step model of an ensemble that has one."""
+        config = await self._config(model)
+        found = label_output(model, config)
+        for step in ensemble_steps(config) if found is None else []:
+            found = await self._label_output(step)
+            if found is not None:
+                break
+        return found
+
+    async def _classify(self, source: LabelOutput) -> Labels:
+        """The class names, from one classification request of a black letterboxed frame."""
+        size = await self._input_size_of(source.model)
+        boxed, plan = letterbox(np.zeros((size, size, 3), np.uint8), size)
+        tensors = [_tensor(DETECTOR_INPUT, boxed[None]), _tensor(LETTERBOX, plan.as_array()[None])]
+        output = grpcclient.InferRequestedOutput(source.output, class_count=source.num_classes)
+        try:
+            result = await self._client.infer(source.model, tensors, outputs=[output], client_timeout=self._timeout_s)
+        except InferenceServerException as exc:
+            raise translate_error(exc) from exc
+        entries = result.as_numpy(source.output)
+        if entries is None:
+            raise LabelsError(f"{source.model} returned no {source.output} for the class-name request")
+        return parse_classification(entries.reshape(-1), source)
 
     async def _infer(
         self,
@@ -188,7 +251,8 @@ class DetectionClient:
         if rows is None or count is None:
             raise InferenceFailedError(f"{self._model} returned no {OUTPUT_DETECTIONS}/{OUTPUT_NUM_DETECTIONS}")
         response = result.get_response()
-        return Detections.from_rows(rows[0][: int(count.reshape(-1)[0])], response.model_name, response.model_version)
+        found = rows[0][: int(count.reshape(-1)[0])]
+        return Detections.from_rows(found, response.model_name, response.model_version, self._labels)
 
 
 def translate_error(exc: InferenceServerException) -> TritonError:

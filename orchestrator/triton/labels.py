@@ -78,7 +78,7 @@ def parse_classification(entries: Iterable[bytes | str], source: LabelOutput) ->
     for entry in entries:
         text = entry.decode() if isinstance(entry, bytes) else entry
         _, index, *label = text.split(":", 2)
-        names[int(index)] = label[0] if label else ""
+        names[int(index)] = label[0].strip() if label else ""
     missing = [i for i in range(source.num_classes) if not names.get(i)]
     if len(names) != source.num_classes or missing:
         raise LabelsError(

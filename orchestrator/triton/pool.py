@@ -21,6 +21,7 @@ import numpy.typing as npt
 from orchestrator.triton.client import DetectionClient
 from orchestrator.triton.detections import Detections
 from orchestrator.triton.errors import InferenceRejectedError, InferenceTimeoutError, TritonUnavailableError
+from orchestrator.triton.labels import Labels
 from orchestrator.triton.wire import WireFormat, encode_jpeg
 from orchestrator.vision.frame_input import FrameError, validate_raw_frame
 from orchestrator.vision.letterbox import Letterbox, letterbox
@@ -67,6 +68,7 @@ class EndpointPool:
         self._health_task: asyncio.Task[None] | None = None
         self._turn = 0
         self._input_size: int | None = None
+        self._labels: Labels | None = None
         self._any_healthy = asyncio.Event()
         self._any_healthy.set()
 
@@ -90,7 +92,15 @@ class EndpointPool:
         return list(self._endpoints)
 
     async def __aenter__(self) -> Self:
+        """Check every endpoint and, when one is ready, read the model's class names from it: a labels file that
+        does not name the model's classes fails here (LabelsError), before any frame is read."""
         await self.check_health()
+        try:
+            if any(e.healthy for e in self._endpoints):
+                await self._ensure_labels()
+        except BaseException:
+            await self._close_clients()
+            raise
         self._health_task = asyncio.create_task(self._health_loop(), name="triton-health")
         return self
 
@@ -102,6 +112,9 @@ class EndpointPool:
         for task in list(self._retiring):
             task.cancel()
         await asyncio.gather(*self._retiring, return_exceptions=True)
+        await self._close_clients()
+
+    async def _close_clients(self) -> None:
         for endpoint in self._endpoints:
             await endpoint.client.close()
 
@@ -116,6 +129,8 @@ class EndpointPool:
         endpoint is healthy or the chosen one fails to answer (the caller decides whether to retry);
         ``queue_timeout_s``: Triton drops the frame (InferenceExpiredError) if it waits in the queue longer;
         ``headers``: the request's gRPC metadata (the frame's trace context)."""
+        if self._labels is None:
+            await self._ensure_labels()
         boxed = await self._letterbox(image) if self._wire is WireFormat.LETTERBOX else None
         endpoint = self._pick()
         endpoint.in_flight += 1
@@ -149,6 +164,19 @@ class EndpointPool:
             return await asyncio.to_thread(_letterbox_frame, image, self._input_size)
         except FrameError as exc:
             raise InferenceRejectedError(str(exc)) from exc
+
+    @property
+    def labels(self) -> Labels | None:
+        """The model's class names once read (None until an endpoint was ready)."""
+        return self._labels
+
+    async def _ensure_labels(self) -> None:
+        """Read the class names once, from one ready endpoint, and give them to every endpoint's client."""
+        if self._labels is None:
+            labels = await self._pick().client.load_labels()
+            for endpoint in self._endpoints:
+                endpoint.client.use_labels(labels)
+            self._labels = labels
 
     async def wait_healthy(self, timeout_s: float) -> bool:
         """Wait until some endpoint is healthy; False on timeout."""
@@ -193,6 +221,8 @@ class EndpointPool:
         for endpoint in self._endpoints:
             if self._refresh_s is not None and now - endpoint.opened >= self._refresh_s:
                 old, endpoint.client, endpoint.opened = endpoint.client, endpoint.reconnect(), now
+                if self._labels is not None:
+                    endpoint.client.use_labels(self._labels)
                 task = asyncio.create_task(self._retire(old), name=f"retire-{endpoint.url}")
                 self._retiring.add(task)
                 task.add_done_callback(self._retiring.discard)

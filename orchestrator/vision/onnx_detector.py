@@ -7,6 +7,7 @@ letterboxes and returns final detections in source pixels, so this is the whole 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 import numpy as np
 import numpy.typing as npt
@@ -16,6 +17,12 @@ from orchestrator.contract import DETECTOR_INPUT, LETTERBOX, OUTPUT_DETECTIONS, 
 
 Batch = tuple[npt.NDArray[np.float32], npt.NDArray[np.int32]]
 """(B, K, 6) float32 DETECTIONS rows and (B, 1) int32 NUM_DETECTIONS."""
+Outputs = dict[str, npt.NDArray[np.generic]]
+"""Output tensors by name, batch first."""
+Request = tuple[npt.NDArray[np.uint8], npt.NDArray[np.float32]]
+"""One request's (B, S, S, 3) uint8 letterboxed frames and (B, 5) letterboxes."""
+INFERENCE_OUTPUTS: Final = (OUTPUT_DETECTIONS, OUTPUT_NUM_DETECTIONS)
+"""What a detection asks for; CLASS_SCORES only serves the class names (see orchestrator/contract.py)."""
 
 
 @dataclass(frozen=True)
@@ -45,22 +52,28 @@ class OnnxDetector:
         """K of the (B, K, 6) output."""
         return int(self.session.get_outputs()[0].shape[1])
 
+    def outputs(
+        self, names: Sequence[str], images: npt.NDArray[np.uint8], letterboxes: npt.NDArray[np.float32]
+    ) -> Outputs:
+        """The named outputs of one call (ONNX Runtime runs the whole graph whichever are named)."""
+        values = self.session.run(list(names), {DETECTOR_INPUT: images, LETTERBOX: letterboxes})
+        return {name: np.asarray(value) for name, value in zip(names, values, strict=True)}
+
     def run(self, images: npt.NDArray[np.uint8], letterboxes: npt.NDArray[np.float32]) -> Batch:
         """(B, S, S, 3) uint8 letterboxed BGR and (B, 5) letterboxes -> (DETECTIONS, NUM_DETECTIONS)."""
-        rows, counts = self.session.run(
-            [OUTPUT_DETECTIONS, OUTPUT_NUM_DETECTIONS], {DETECTOR_INPUT: images, LETTERBOX: letterboxes}
-        )
-        return np.asarray(rows, dtype=np.float32), np.asarray(counts, dtype=np.int32)
+        out = self.outputs(INFERENCE_OUTPUTS, images, letterboxes)
+        return np.asarray(out[OUTPUT_DETECTIONS], np.float32), np.asarray(out[OUTPUT_NUM_DETECTIONS], np.int32)
 
-    def run_split(self, requests: Sequence[tuple[npt.NDArray[np.uint8], npt.NDArray[np.float32]]]) -> list[Batch]:
-        """Run several requests' (images, letterboxes) as one call; return each request's own outputs."""
+    def run_split(self, requests: Sequence[Request], names: Sequence[str] = INFERENCE_OUTPUTS) -> list[Outputs]:
+        """Run several requests as one call for the outputs ``names``; return each request's own outputs."""
         if not requests:
             return []
         images = np.concatenate([i for i, _ in requests]) if len(requests) > 1 else requests[0][0]
         letterboxes = np.concatenate([lb for _, lb in requests]) if len(requests) > 1 else requests[0][1]
-        rows, counts = self.run(images, letterboxes)
+        out = self.outputs(names, images, letterboxes)
         bounds = np.cumsum([i.shape[0] for i, _ in requests])[:-1]
-        return list(zip(np.split(rows, bounds), np.split(counts, bounds), strict=True))
+        split = {name: np.split(value, bounds) for name, value in out.items()}
+        return [{name: parts[i] for name, parts in split.items()} for i in range(len(requests))]
 
     def detect(
         self, images: npt.NDArray[np.uint8], letterboxes: npt.NDArray[np.float32]

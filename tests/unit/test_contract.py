@@ -32,10 +32,21 @@ def test_every_model_declares_the_contract_names(model_repository: Path) -> None
         c.LETTERBOX: ("TYPE_FP32", [c.LETTERBOX_FIELDS]),
     }
     det_in, det_out = models[c.DETECTOR_MODEL]
-    assert det_in == pre_out and det_out == ensemble_out
+    assert det_in == pre_out
+    assert det_out == {**ensemble_out, c.OUTPUT_CLASS_SCORES: ("TYPE_FP32", [80])}
+
+
+def test_only_the_detectors_class_scores_name_the_labels_file(model_repository: Path) -> None:
+    models = load_repository(model_repository)
+    labelled = {
+        (name, o.name): o.label_filename for name, e in models.items() for o in e.config.output if o.label_filename
+    }
+    assert labelled == {(c.DETECTOR_MODEL, c.OUTPUT_CLASS_SCORES): "labels.txt"}
+    labels = (model_repository / c.DETECTOR_MODEL / "labels.txt").read_text().splitlines()
+    assert len(labels) == 80 and all(labels)
 
 
 def test_detector_names_are_the_served_graph_names(model_repository: Path) -> None:
     inputs, outputs = onnx_signature(model_repository / c.DETECTOR_MODEL / "1" / "model.onnx")
     assert list(inputs) == [c.DETECTOR_INPUT, c.LETTERBOX]
-    assert list(outputs) == [c.OUTPUT_DETECTIONS, c.OUTPUT_NUM_DETECTIONS]
+    assert list(outputs) == [c.OUTPUT_DETECTIONS, c.OUTPUT_NUM_DETECTIONS, c.OUTPUT_CLASS_SCORES]

@@ -18,11 +18,16 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from orchestrator.contract import DETECTOR_INPUT, LETTERBOX, OUTPUT_DETECTIONS, OUTPUT_NUM_DETECTIONS
+from orchestrator.contract import (
+    DETECTOR_INPUT,
+    LETTERBOX,
+    OUTPUT_CLASS_SCORES,
+    OUTPUT_DETECTIONS,
+    OUTPUT_NUM_DETECTIONS,
+)
 from orchestrator.repository.detector_build import DetectorBuild
 from orchestrator.repository.detector_graph import GraphBuildError, GraphSettings, build_detector_graph, read_layout
 from orchestrator.repository.model_config import load_model
-from orchestrator.vision.coco import PERSON
 from orchestrator.vision.letterbox import letterbox, letterbox_problem
 from orchestrator.vision.onnx_detector import OnnxDetector
 from tests.media import STILLS, VIDEOS, sampled_frames
@@ -104,6 +109,12 @@ def detect_one(detector: OnnxDetector, frame: np.ndarray) -> np.ndarray:
     return detector.detect(boxed[None], plan.as_array()[None])[0]
 
 
+def class_scores_one(detector: OnnxDetector, frame: np.ndarray) -> np.ndarray:
+    """(C,) the served CLASS_SCORES of one frame."""
+    boxed, plan = letterbox(frame, detector.input_size)
+    return detector.outputs([OUTPUT_CLASS_SCORES], boxed[None], plan.as_array()[None])[OUTPUT_CLASS_SCORES][0]
+
+
 def assert_same_detections(got: np.ndarray, want: np.ndarray, what: str) -> None:
     assert got.shape == want.shape, f"{what}: {len(got)} detections, reference has {len(want)}:\n{got}\n{want}"
     np.testing.assert_array_equal(got[:, 5], want[:, 5], err_msg=f"{what}: classes differ")
@@ -169,6 +180,17 @@ def test_random_640_graph_matches_reference_on_real_frames(
     assert_same_detections(detect_one(random_served, frame), want, name)
 
 
+@pytest.mark.parametrize("name", RANDOM_FOOTAGE)
+def test_random_640_class_scores_are_each_classes_best_anchor_as_the_reference(
+    random_served: OnnxDetector, random_source_path: Path, name: str
+) -> None:
+    frame = footage(name)
+    want = ReferenceDetector(random_source_path, size=RANDOM_SIZE).class_scores(frame)
+    got = class_scores_one(random_served, frame)
+    assert got.dtype == np.float32 and got.shape == (RANDOM_CLASSES,)
+    np.testing.assert_allclose(got, want, atol=1e-5, rtol=0, err_msg=name)
+
+
 def test_random_graph_reads_as_640_input_three_classes_6400_anchors() -> None:
     layout = read_layout(yolo_graph())
     assert (layout.input_size, layout.num_classes, layout.num_anchors) == (640, 3, 6400)
@@ -178,7 +200,11 @@ def test_served_graph_declares_the_contract_tensors(random_served: OnnxDetector)
     inputs = {i.name: (i.type, i.shape[1:]) for i in random_served.session.get_inputs()}
     outputs = {o.name: (o.type, o.shape[1:]) for o in random_served.session.get_outputs()}
     assert inputs == {DETECTOR_INPUT: ("tensor(uint8)", [640, 640, 3]), LETTERBOX: ("tensor(float)", [5])}
-    assert outputs == {OUTPUT_DETECTIONS: ("tensor(float)", [300, 6]), OUTPUT_NUM_DETECTIONS: ("tensor(int32)", [1])}
+    assert outputs == {
+        OUTPUT_DETECTIONS: ("tensor(float)", [300, 6]),
+        OUTPUT_NUM_DETECTIONS: ("tensor(int32)", [1]),
+        OUTPUT_CLASS_SCORES: ("tensor(float)", [RANDOM_CLASSES]),
+    }
 
 
 def test_k_is_capped_at_the_anchor_count() -> None:
@@ -199,6 +225,15 @@ def test_committed_detector_matches_reference(served: OnnxDetector, reference: R
     if "#" not in name:
         assert len(want) > 0, f"reference finds nothing in {name}: the comparison would be empty"
     assert_same_detections(detect_one(served, frame), want, name)
+
+
+@pytest.mark.parametrize("name", [p.name for p in STILLS] + [f"{v.name}#1" for v in VIDEOS])
+def test_committed_class_scores_match_reference(served: OnnxDetector, reference: ReferenceDetector, name: str) -> None:
+    frame = footage(name)
+    want = reference.class_scores(frame)
+    got = class_scores_one(served, frame)
+    assert got.shape == (80,) and want.max() > 0.35, f"{name}: no class present, the comparison would be empty"
+    np.testing.assert_allclose(got, want, atol=1e-4, rtol=0, err_msg=name)
 
 
 def test_reference_finds_something_in_every_video(reference: ReferenceDetector) -> None:
@@ -239,20 +274,21 @@ def test_rows_after_the_count_are_zero_and_scores_descend(served: OnnxDetector) 
 def test_class_threshold_override_drops_only_that_classes_weaker_boxes(
     served: OnnxDetector, nanodet_build: DetectorBuild, nanodet_settings: GraphSettings
 ) -> None:
+    person = nanodet_build.labels.index("person")  # the override names a class as the model's labels file does
     override = {**nanodet_build.parameters, "class_score_thresholds": '{"person": 0.7}'}
     strict = served_session(dataclasses.replace(nanodet_build, parameters=override).build())
     thresholds = nanodet_settings.class_thresholds.copy()
-    thresholds[PERSON] = 0.7
+    thresholds[person] = 0.7
     reference = ReferenceDetector(nanodet_build.source, size=NANODET_SIZE, class_thresholds=thresholds)
     dropped = kept = 0
     for name in FOOTAGE:
         frame = footage(name)
         default, got = detect_one(served, frame), detect_one(strict, frame)
-        weak_person = (default[:, 5] == PERSON) & (default[:, 4] < 0.7)
+        weak_person = (default[:, 5] == person) & (default[:, 4] < 0.7)
         assert_same_detections(got, default[~weak_person], f"{name}: default less the weak people")
         assert_same_detections(got, reference(frame), f"{name}: reference with person >= 0.7")
         dropped += int(weak_person.sum())
-        kept += int((got[:, 5] == PERSON).sum())
+        kept += int((got[:, 5] == person).sum())
     assert dropped > 0 and kept > 0, f"{dropped} people dropped and {kept} kept: the override was not exercised"
 
 
@@ -352,6 +388,14 @@ def test_iou_equal_to_the_threshold_keeps_both_boxes_and_above_suppresses_the_we
 def test_identical_boxes_of_different_classes_both_survive() -> None:
     got = detect_fixed([(5, 5, 10, 10, 0.9, 0.0), (5, 5, 10, 10, 0.0, 0.8)])
     np.testing.assert_array_equal(got, np.array([[0, 0, 10, 10, 0.9, 0], [0, 0, 10, 10, 0.8, 1]], np.float32))
+
+
+def test_class_scores_are_each_classes_best_anchor_whatever_thresholds_and_nms_kept() -> None:
+    anchors = [(5, 5, 10, 10, 0.9, 0.0, 0.1), (5, 5, 10, 10, 0.8, 0.2, 0.0), (20, 20, 4, 4, 0.1, 0.25, 0.05)]
+    detector = served_session(build_detector_graph(fixed_graph(anchors), GraphSettings(np.full(3, 0.3))))
+    identity = np.array([[1.0, 0, 0, FIXED_SIZE, FIXED_SIZE]], np.float32)
+    out = detector.outputs([OUTPUT_CLASS_SCORES], np.zeros((1, FIXED_SIZE, FIXED_SIZE, 3), np.uint8), identity)
+    np.testing.assert_array_equal(out[OUTPUT_CLASS_SCORES], np.array([[0.9, 0.25, 0.1]], np.float32))
 
 
 def test_anchor_tied_between_classes_is_the_first_and_suppresses_only_in_that_class() -> None:

@@ -45,6 +45,9 @@ def test_gpu_profile_serves_per_architecture_plans_tuned_for_the_gpu(model_repos
     assert not {"onnx_file", "source_onnx", "intra_op_threads"} & set(detector.parameters)
     assert list(detector.input) == list(source["detector"].config.input)
     assert list(detector.output) == list(source["detector"].config.output)
+    labelled = {o.name: o.label_filename for o in detector.output if o.label_filename}
+    assert labelled == {"CLASS_SCORES": "labels.txt"}, "the plans serve the class names as the CPU profile does"
+    assert filecmp.cmp(out / "detector" / "labels.txt", model_repository / "detector" / "labels.txt", shallow=False)
     assert not (out / "detector" / "1" / "model.py").exists() and not (out / "detector" / "1" / "model.onnx").exists()
     assert not (out / "detector" / "source.onnx").exists()
     assert [(g.kind, g.count) for g in rendered["preprocess"].config.instance_group] == [

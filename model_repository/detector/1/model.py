@@ -1,7 +1,10 @@
 """Triton adapter for the served detector graph run by ONNX Runtime (the CPU profile's detector).
 
-Every valid request of a dynamic batch runs in one ONNX Runtime call, then is split back per request; a
-request with an impossible LETTERBOX is answered INVALID_ARG on its own and never reaches the graph.
+Every valid request of a dynamic batch runs in one ONNX Runtime call, then is split back per request, each
+answered with the outputs it asked for (a detection: DETECTIONS and NUM_DETECTIONS; the class-name lookup:
+CLASS_SCORES). ONNX Runtime runs the whole graph whichever outputs are fetched (checked with its profiler), so
+asking for fewer would save nothing; CLASS_SCORES is one ReduceMax. A request with an impossible LETTERBOX is
+answered INVALID_ARG on its own and never reaches the graph.
 """
 
 import json
@@ -9,7 +12,7 @@ from pathlib import Path
 
 import triton_python_backend_utils as pb_utils
 
-from orchestrator.contract import DETECTOR_INPUT, LETTERBOX, OUTPUT_DETECTIONS, OUTPUT_NUM_DETECTIONS
+from orchestrator.contract import DETECTOR_INPUT, LETTERBOX
 from orchestrator.repository.parameters import string_parameters
 from orchestrator.vision.letterbox import letterbox_problem
 from orchestrator.vision.onnx_detector import OnnxDetector
@@ -24,11 +27,13 @@ class TritonPythonModel:
             intra_op_threads=int(params.get("intra_op_threads", "0")),
         )
         self._size = self._detector.input_size
+        self._names = tuple(o["name"] for o in json.loads(args["model_config"])["output"])
         self._log = pb_utils.Logger
 
     def execute(self, requests):
         responses = {}
         valid = {}
+        wanted = {}
         for i, request in enumerate(requests):
             if request.is_cancelled():
                 responses[i] = _error("cancelled", pb_utils.TritonError.CANCELLED)
@@ -40,15 +45,16 @@ class TritonPythonModel:
                 responses[i] = _error(problem, pb_utils.TritonError.INVALID_ARG)
             else:
                 valid[i] = (images, letterboxes)
+                wanted[i] = set(request.requested_output_names()) or set(self._names)
         try:
-            outputs = dict(zip(valid, self._detector.run_split(list(valid.values())), strict=True))
+            outputs = dict(zip(valid, self._detector.run_split(list(valid.values()), self._names), strict=True))
         except Exception as exc:  # fail this batch's responses, keep the model serving
             self._log.log_error(f"detector failed: {exc!r}")
             outputs = {}
             responses.update({i: _error(f"detector failed: {exc}", pb_utils.TritonError.INTERNAL) for i in valid})
-        for i, (rows, counts) in outputs.items():
-            tensors = [pb_utils.Tensor(OUTPUT_DETECTIONS, rows), pb_utils.Tensor(OUTPUT_NUM_DETECTIONS, counts)]
-            responses[i] = pb_utils.InferenceResponse(output_tensors=tensors)
+        for i, tensors in outputs.items():
+            asked = [pb_utils.Tensor(name, value) for name, value in tensors.items() if name in wanted[i]]
+            responses[i] = pb_utils.InferenceResponse(output_tensors=asked)
         return [responses[i] for i in range(len(requests))]
 
 

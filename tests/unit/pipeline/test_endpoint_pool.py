@@ -12,11 +12,13 @@ from orchestrator.triton.errors import (
     InferenceTimeoutError,
     TritonUnavailableError,
 )
+from orchestrator.triton.labels import Labels, LabelsError
 from orchestrator.triton.pool import Endpoint, EndpointPool
 from orchestrator.triton.wire import WireFormat
 from orchestrator.vision.letterbox import Letterbox
 
 FRAME = np.zeros((4, 4, 3), np.uint8)
+LABELS = Labels(("ball", "player", "referee"))
 
 
 class ScriptedClient:
@@ -28,6 +30,19 @@ class ScriptedClient:
         self.headers: list[dict[str, str] | None] = []
         self.letterboxed: list[tuple[tuple[int, ...], Letterbox]] = []
         self.size_asked = 0
+        self.labels_asked = 0
+        self.labels: Labels | None = None
+        self.labels_fail_with: Exception | None = None
+
+    async def load_labels(self) -> Labels:
+        self.labels_asked += 1
+        if self.labels_fail_with is not None:
+            raise self.labels_fail_with
+        self.labels = LABELS
+        return LABELS
+
+    def use_labels(self, labels: Labels) -> None:
+        self.labels = labels
 
     async def input_size(self) -> int:
         self.size_asked += 1
@@ -108,6 +123,34 @@ async def test_no_healthy_endpoint_is_unavailable() -> None:
             await pool.detect(FRAME, 1.0)
 
 
+async def test_labels_are_read_once_at_start_and_given_to_every_client() -> None:
+    a, b = ScriptedClient("a"), ScriptedClient("b")
+    async with EndpointPool([endpoint(a), endpoint(b)], refresh_s=None) as pool:
+        assert pool.labels is LABELS
+        await pool.detect(FRAME, 1.0)
+    assert a.labels_asked + b.labels_asked == 1
+    assert a.labels is LABELS and b.labels is LABELS
+
+
+async def test_labels_that_do_not_name_the_classes_fail_the_start_and_close_the_clients() -> None:
+    a = ScriptedClient("a")
+    a.labels_fail_with = LabelsError("detector: the labels file does not name its 3 classes")
+    with pytest.raises(LabelsError, match="does not name its 3 classes"):
+        async with EndpointPool([endpoint(a)], refresh_s=None):
+            pass
+    assert a.closed
+
+
+async def test_labels_are_read_on_the_first_frame_when_no_endpoint_was_ready_at_start() -> None:
+    a = ScriptedClient("a", ready=False)
+    async with EndpointPool([endpoint(a)], refresh_s=None) as pool:
+        assert pool.labels is None and a.labels_asked == 0
+        a.ready = True
+        await pool.check_health()
+        await pool.detect(FRAME, 1.0)
+        assert pool.labels is LABELS and a.labels_asked == 1
+
+
 async def test_old_channels_are_replaced_and_closed_after_their_calls_had_time() -> None:
     first, second = ScriptedClient("a"), ScriptedClient("a")
     fresh = iter([second])
@@ -115,6 +158,7 @@ async def test_old_channels_are_replaced_and_closed_after_their_calls_had_time()
     async with pool:
         pool.refresh_old_channels()
         assert pool.endpoints[0].client is second and not first.closed
+        assert second.labels is LABELS, "a fresh channel's client gets the labels read at start"
         for _ in range(100):
             if first.closed:
                 break
