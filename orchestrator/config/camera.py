@@ -5,7 +5,8 @@ Built at the edge from a ``[[streams]]`` entry; a calibration that would misplac
 the key path, before any server starts (``pitch.calibration``).
 """
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -20,6 +21,8 @@ DEFAULT_BALL_CLASSES: Final = ("ball", "sports ball")
 """Class names whose pitch position is the box centre (a ball in flight has no foot point); everything else
 stands on the pitch at the bottom-centre of its box."""
 DEFAULT_TEMPLATE: Final = "football"
+UNNAMED_CLASS: Final = re.compile(r"class_\d+")
+"""How a class the model's labels file does not name is called."""
 MIN_ZONE_VERTICES: Final = 3
 
 
@@ -76,6 +79,10 @@ class CameraSettings:
     def names_used(self) -> set[str]:
         """Every class name these settings mention: each must be one of the model's labels."""
         return set(self.classes or ()) | (set(self.score_thresholds) - {"*"})
+
+    def unknown_classes(self, labels: Sequence[str]) -> list[str]:
+        """The class names these settings mention that the model does not have (``class_<id>`` always exists)."""
+        return sorted(n for n in self.names_used() if n not in labels and not UNNAMED_CLASS.fullmatch(n))
 
     def min_scores(self, class_names: tuple[str, ...]) -> npt.NDArray[np.float32]:
         """(N,) float32 minimum score of each detection's class (0 where no threshold applies)."""

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from orchestrator.config.run_config import Mode, from_mapping
+from orchestrator.config.run_config import ConfigError, Mode, from_mapping
 from orchestrator.paths import MEDIA_DIR
 from tests.pipeline_run import of_stream, run_and_read, session_config
 
@@ -79,7 +79,7 @@ def render(path: Path) -> None:
         feet = project(homography, truth(frame_index))
         order = np.argsort(feet[:, 1])  # far players first, near ones drawn over them
         for (fx, fy), position in zip(feet[order], truth(frame_index)[order], strict=True):
-            side = project(homography, np.array([position, position + (1.0, 0.0)]))
+            side = project(homography, np.array([position, position + np.array([1.0, 0.0])]))
             px_per_m = float(np.linalg.norm(side[1] - side[0]))
             height = round(PERSON_HEIGHT_M * px_per_m * 1.1)
             width = round(height * sprite.shape[1] / sprite.shape[0])
@@ -105,7 +105,7 @@ def calibrated_config(tmp_path: Path, clip: Path, grpc_url: str):  # type: ignor
 def test_pitch_positions_from_real_detections_match_the_truth(tmp_path: Path, grpc_url: str) -> None:
     clip = tmp_path / "touchline.avi"
     render(clip)
-    summary, events = asyncio.run(run_and_read(calibrated_config(tmp_path, clip, grpc_url)))
+    _, events = asyncio.run(run_and_read(calibrated_config(tmp_path, clip, grpc_url)))
     frames = of_stream(events, "touchline", "detections")
     assert len(frames) == FRAMES
     errors, found = [], 0
@@ -142,3 +142,13 @@ def test_a_player_walking_into_a_zone_raises_one_enter_event_after_its_frame(tmp
         assert before and before[-1]["frame_seq"] == zone_event["frame_seq"]
         track_ids = {d["track_id"] for d in before[-1]["detections"]}
         assert zone_event["zone"]["track_id"] in track_ids or zone_event["zone"]["transition"] == "leave"
+
+
+def test_a_camera_class_the_model_does_not_have_stops_the_run_before_any_frame(tmp_path: Path, grpc_url: str) -> None:
+    clip = tmp_path / "touchline.avi"
+    render(clip)
+    loaded = from_mapping(tomllib.loads(f'[[streams]]\nid = "touchline"\nsource = "{clip}"\nclasses = ["unicorn"]\n'))
+    config = replace(session_config(tmp_path, loaded.streams, grpc_url, Mode.OFFLINE), per_stream=loaded.per_stream)
+    with pytest.raises(ConfigError, match=r"stream touchline: classes \['unicorn'\] are not the model's .*person"):
+        asyncio.run(run_and_read(config))
+    assert not (tmp_path / "events.jsonl").exists() or not (tmp_path / "events.jsonl").read_text().strip()
