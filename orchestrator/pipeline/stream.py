@@ -195,7 +195,7 @@ class StreamPipeline:
         async with self._window:
             trace.infer_started()
             result = await self._attempt(frame, queue_ms, trace)
-        trace.infer_ended(result)
+        _end_infer_span(trace, result)
         return result
 
     async def _attempt(self, frame: Frame, queue_ms: float, trace: FrameTrace) -> Inferred | Failed | Expired:
@@ -259,3 +259,12 @@ class StreamPipeline:
 
     def _emit_status(self, marker: StatusMarker) -> None:
         self._output.emit(self._events.status(marker), None)
+
+
+def _end_infer_span(trace: FrameTrace, result: Inferred | Failed | Expired) -> None:
+    if isinstance(result, Inferred):
+        trace.infer_ended({"pitchside.triton.endpoint": result.endpoint, "pitchside.model": result.detections.model})
+    elif isinstance(result, Failed):
+        trace.infer_ended({}, f"{result.code}: {result.message}")
+    else:
+        trace.infer_ended({"pitchside.outcome": "stale"})

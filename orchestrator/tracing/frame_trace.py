@@ -12,7 +12,7 @@ A live frame Triton drops as stale ends after its infer span, with outcome ``sta
 """
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Final
 
 from opentelemetry.context import Context
@@ -21,7 +21,6 @@ from opentelemetry.trace import set_span_in_context as _in_context
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from opentelemetry.util.types import AttributeValue
 
-from orchestrator.pipeline.results import Expired, Failed, Inferred
 from orchestrator.sources.frame import Frame
 from orchestrator.tracing.clock import WallClock
 
@@ -74,15 +73,13 @@ class FrameTrace:
     def retried(self, error: str) -> None:
         self._open.get("infer", INVALID_SPAN).add_event("retry", {"error": error})
 
-    def infer_ended(self, result: Inferred | Failed | Expired) -> None:
+    def infer_ended(self, attributes: Mapping[str, str], error: str | None = None) -> None:
+        """End the infer span with what the pipeline knows of the outcome; ``error`` marks it failed."""
         span = self._open.get("infer", INVALID_SPAN)
-        if isinstance(result, Inferred):
-            span.set_attribute("pitchside.triton.endpoint", result.endpoint)
-            span.set_attribute("pitchside.model", result.detections.model)
-        elif isinstance(result, Failed):
-            span.set_status(Status(StatusCode.ERROR, f"{result.code}: {result.message}"))
-        else:
-            span.set_attribute("pitchside.outcome", "stale")
+        for key, value in attributes.items():
+            span.set_attribute(key, value)
+        if error is not None:
+            span.set_status(Status(StatusCode.ERROR, error))
         self._end("infer", self._clock.now_ns())
 
     @contextlib.contextmanager

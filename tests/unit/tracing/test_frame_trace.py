@@ -10,14 +10,12 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, Sampler
 from opentelemetry.trace import StatusCode
 
-from orchestrator.events.model import FrameErrorCode
-from orchestrator.pipeline.results import Expired, Inferred, failed
 from orchestrator.sources.frame import Frame
 from orchestrator.tracing.frame_trace import UNTRACED, FrameTracer
-from orchestrator.triton.detections import Detections
 
 FRAME = Frame("north", 7, np.zeros((4, 6, 3), np.uint8), 0.7, time.time(), 0.02, time.monotonic())
-FOUND = Detections.from_rows(np.array([[0, 0, 1, 1, 0.9, 0]], np.float32), "detector", "1")
+INFERRED = {"pitchside.triton.endpoint": "triton:8001", "pitchside.model": "detector"}
+"""What the stream path says of a frame Triton answered."""
 
 
 def recording(sampler: Sampler = ALWAYS_ON) -> tuple[FrameTracer, InMemorySpanExporter]:
@@ -37,7 +35,7 @@ def test_a_delivered_frame_is_one_trace_of_five_contiguous_stages_under_its_fram
     tracer, exporter = recording()
     trace = tracer.begin(FRAME, "run-1")
     trace.infer_started()
-    trace.infer_ended(Inferred(FRAME, FOUND, 1.0, 2.0, "triton:8001"))
+    trace.infer_ended(INFERRED)
     with trace.stage("track"):
         pass
     with trace.stage("deliver"):
@@ -73,7 +71,7 @@ def test_the_headers_carry_the_infer_spans_context_as_w3c_traceparent() -> None:
     assert trace.headers() == {}, "nothing to propagate before the request is sent"
     trace.infer_started()
     headers = trace.headers()
-    trace.infer_ended(Inferred(FRAME, FOUND, 1.0, 2.0, "triton:8001"))
+    trace.infer_ended(INFERRED)
     trace.finish("detections")
     infer = by_name(exporter)["infer"]
     flags = int(infer.context.trace_flags)
@@ -87,7 +85,7 @@ def test_a_frame_left_out_by_sampling_sends_no_trace_context_and_records_nothing
     trace = tracer.begin(FRAME, "run-1")
     trace.infer_started()
     assert trace.headers() == {}
-    trace.infer_ended(Inferred(FRAME, FOUND, 1.0, 2.0, "triton:8001"))
+    trace.infer_ended(INFERRED)
     trace.finish("detections")
     assert exporter.get_finished_spans() == ()
 
@@ -97,7 +95,7 @@ def test_a_failed_frame_marks_infer_and_frame_as_errors_and_retries_are_events()
     trace = tracer.begin(FRAME, "run-1")
     trace.infer_started()
     trace.retried("StatusCode.UNAVAILABLE: connection refused")
-    trace.infer_ended(failed(FRAME, FrameErrorCode.UNAVAILABLE, "gave up"))
+    trace.infer_ended({}, "unavailable: gave up")
     with trace.stage("deliver"):
         pass
     trace.finish("frame_error", "unavailable: gave up")
@@ -127,7 +125,7 @@ def test_a_stale_frame_ends_after_infer() -> None:
     tracer, exporter = recording()
     trace = tracer.begin(FRAME, "run-1")
     trace.infer_started()
-    trace.infer_ended(Expired(FRAME))
+    trace.infer_ended({"pitchside.outcome": "stale"})
     trace.finish("stale")
     spans = by_name(exporter)
     assert set(spans) == {"frame", "decode", "queue", "infer"}
