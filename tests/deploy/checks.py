@@ -371,9 +371,27 @@ def shard_problems(resources: list[Resource]) -> list[str]:
 OTLP_HTTP_PORT: Final = 4318
 
 
+REPOSITORY_FLAG: Final = "--model-repository="
+MODEL_STORE_FLAGS: Final = ("--model-control-mode=explicit", "--load-model=*")
+"""What Triton needs after ``--model-repository=s3://…`` (overlays/gpu), as ``pitchside serve`` gives it: load at
+start what the store's configs pin, then only what a rollout asks for (tests/deploy/model_store.py)."""
+
+
+def image_args(args: list[str], image_command: list[str]) -> list[str]:
+    """``args`` as over the image's own command: a model-store repository put back to the image's and its
+    model-control flags left out, so what remains is the image's command plus what the overlay adds."""
+    image_repository = next((a for a in image_command if a.startswith(REPOSITORY_FLAG)), None)
+    return [
+        image_repository if image_repository and a.startswith(f"{REPOSITORY_FLAG}s3://") else a
+        for a in args
+        if a not in MODEL_STORE_FLAGS
+    ]
+
+
 def triton_trace_args(resources: list[Resource], image_command: list[str]) -> list[str]:
     """What the Triton container adds to its image's default command: the trace flags."""
-    args = list(PodOwner(one(resources, "Deployment", "triton")).container("triton").get("args", []))
+    container = PodOwner(one(resources, "Deployment", "triton")).container("triton")
+    args = image_args(list(container.get("args", [])), image_command)
     return args[len(image_command) :] if args[: len(image_command)] == image_command else args
 
 

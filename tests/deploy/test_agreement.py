@@ -40,8 +40,10 @@ def test_triton_ports_are_the_servers_defaults_everywhere(rendered, stages, over
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_triton_args_are_the_images_default_command_plus_the_trace_flags(rendered, stages, overlay) -> None:
+    """Where an overlay serves the model store instead of the image's repository (overlays/gpu), that is the
+    only other change (tests/deploy/test_gpu_overlay.py checks the store flags themselves)."""
     command = stages["triton"].exec_form("CMD")
-    args = _triton(rendered[overlay])["args"]
+    args = checks.image_args(_triton(rendered[overlay])["args"], command)
     assert args[: len(command)] == command
     assert all(a.startswith("--trace-config=") for a in checks.triton_trace_args(rendered[overlay], command))
 

@@ -29,12 +29,12 @@ def test_every_pod_fits_the_recommended_node_types(rendered, overlay) -> None:
     assert checks.fit_problems(rendered[overlay], list(nodes.NODE_TYPES.values())) == []
 
 
-def test_production_triton_pod_request_is_the_larger_of_triton_and_its_plan_builder(rendered) -> None:
+def test_production_triton_pod_requests_one_gpu_and_fits_a_g5_xlarge(rendered) -> None:
     triton = checks.PodOwner(checks.one(rendered["gpu"], "Deployment", "triton"))
     wanted = triton.requests()
     assert wanted["nvidia.com/gpu"] == 1
     assert wanted["cpu"] <= nodes.NODE_TYPES["g5.xlarge"].room_cpu_m
-    assert wanted["cpu"] == max(checks.container_requests(c)["cpu"] for c in triton.containers())
+    assert wanted == checks.container_requests(triton.container("triton"))
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
