@@ -9,12 +9,14 @@ import numpy as np
 import pytest
 
 from orchestrator.config.run_config import Mode
-from orchestrator.paths import MEDIA_DIR
+from orchestrator.paths import DEFAULT_MODEL_REPOSITORY, MEDIA_DIR
+from orchestrator.repository.model_config import read_labels
 from orchestrator.sources.spec import parse_source
-from orchestrator.vision.coco import PERSON
 from tests.pipeline_run import of_stream, run_and_read, session_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(1200)]
+PERSON = read_labels(DEFAULT_MODEL_REPOSITORY / "detector" / "labels.txt").index("person")
+"""The bundled detector's class id of people, as its labels file names them."""
 
 
 def frame_count(path: Path) -> int:

@@ -12,13 +12,15 @@ import numpy.typing as npt
 import pytest
 
 from orchestrator.paths import DEFAULT_MODEL_REPOSITORY, MEDIA_DIR
+from orchestrator.repository.model_config import read_labels
 from orchestrator.tracking import Tracker
 from orchestrator.tracking.association import iou_matrix
-from orchestrator.vision.coco import PERSON
 from orchestrator.vision.onnx_detector import OnnxDetector
 from orchestrator.vision.preprocess import preprocess
 
 FIRST_FRAME, FRAME_COUNT = 20, 80
+PERSON = read_labels(DEFAULT_MODEL_REPOSITORY / "detector" / "labels.txt").index("person")
+"""The bundled detector's class id of people, as its labels file names them."""
 FOLLOW_IOU = 0.3
 """A detection continues the followed person when it overlaps the previous frame's box this much."""
 
