@@ -2,15 +2,18 @@
 ``pitchside config check`` accepts (paths resolved, the shard's streams only, every default spelled out)."""
 
 import json
+import re
 from dataclasses import asdict, fields
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from orchestrator.config.camera import CameraSettings
 from orchestrator.config.run_config import FlowSettings, RunConfig
 from orchestrator.sources.spec import SourceSpec
 from orchestrator.tracking.tracker import TrackerConfig
 
+BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 LIVE_KEYS = ("staleness_budget_s", "live_buffer_frames", "live_in_flight")
 OFFLINE_KEYS = ("offline_buffer_frames", "offline_in_flight", "outage_timeout_s")
 DELIVERY_ELSEWHERE = ("journal_dir", "dead_letter_path", "retry")
@@ -55,7 +58,7 @@ def to_toml(mapping: dict[str, Any]) -> str:
             for entry in value:
                 lines += ["", f"[[{key}]]", *_scalars(entry)]
                 lines += [line for sub, table in entry.items() if isinstance(table, dict) for line in
-                          [f"[{key}.{sub}]", *_scalars(table)]]  # fmt: skip
+                          [f"[{key}.{sub}]", *_scalars(table, inline=True)]]  # fmt: skip
     return "\n".join(lines).lstrip("\n") + "\n"
 
 
@@ -70,7 +73,29 @@ def _stream(spec: SourceSpec, config: RunConfig) -> dict[str, Any]:
     tracker = config.tracker_for(spec)
     if tracker != config.tracker:
         entry["tracker"] = {f.name: getattr(tracker, f.name) for f in fields(TrackerConfig)}
-    return entry
+    return {**entry, **_camera(config.camera_for(spec))}
+
+
+def _camera(camera: CameraSettings) -> dict[str, Any]:
+    """A camera's settings; a calibration as the homography it was fitted to (what the run uses)."""
+    out: dict[str, Any] = _given(
+        classes=None if camera.classes is None else sorted(camera.classes), max_fps=camera.max_fps
+    )
+    if camera.score_thresholds:
+        out["score_thresholds"] = dict(camera.score_thresholds)
+    pitch = camera.pitch
+    if pitch is not None:
+        template = pitch.template
+        out["pitch"] = {
+            "template": template.name,
+            "length_m": template.length_m,
+            "width_m": template.width_m,
+            "image_size": list(pitch.image_size),
+            "homography": pitch.calibration.homography.tolist(),
+            "zones": {name: polygon.tolist() for name, polygon in pitch.zones.items()},
+            "ball_classes": list(pitch.ball_classes),
+        }
+    return out
 
 
 def _given(**values: Any) -> dict[str, Any]:
@@ -90,8 +115,17 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _scalars(table: dict[str, Any]) -> list[str]:
-    return [f"{k} = {_value(v)}" for k, v in table.items() if not _is_table(v)]
+def _scalars(table: dict[str, Any], inline: bool = False) -> list[str]:
+    """``key = value`` lines; with ``inline``, a table inside is written as an inline table (TOML sub-tables of
+    an array of tables' sub-table would need their own headers)."""
+    return [
+        f"{_key(k)} = {_value(v)}" for k, v in table.items() if not _is_table(v) or (inline and isinstance(v, dict))
+    ]
+
+
+def _key(key: str) -> str:
+    """A bare key where TOML allows one, else a quoted key ("*")."""
+    return key if BARE_KEY.fullmatch(key) else json.dumps(key)
 
 
 def _is_table(value: Any) -> bool:
@@ -105,4 +139,6 @@ def _value(value: Any) -> str:
         return repr(value)
     if isinstance(value, list):
         return "[" + ", ".join(_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_key(str(k))} = {_value(v)}" for k, v in value.items()) + "}"
     return json.dumps(str(value))  # a JSON string is a valid TOML basic string

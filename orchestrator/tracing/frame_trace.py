@@ -24,7 +24,6 @@ from opentelemetry.util.types import AttributeValue
 from orchestrator.sources.frame import Frame
 from orchestrator.tracing.clock import WallClock
 
-SPAN_NAMES: Final = ("decode", "queue", "infer", "track", "deliver")
 ROOT_SPAN: Final = "frame"
 _PROPAGATOR: Final = TraceContextTextMapPropagator()
 

@@ -75,6 +75,28 @@ def test_config_show_prints_toml_that_config_check_accepts(tmp_path: Path) -> No
     ]
 
 
+def test_config_show_keeps_each_cameras_settings_and_calibration(tmp_path: Path) -> None:
+    camera = (
+        'classes = ["person", "ball"]\nmax_fps = 12.5\n[streams.score_thresholds]\nperson = 0.6\n"*" = 0.4\n'
+        '[streams.pitch]\ntemplate = "basketball"\nimage_size = [640, 480]\n'
+        "points = [[0, 0, 0.0, 0.0], [640, 0, 28.0, 0.0], [640, 480, 28.0, 15.0], [0, 480, 0.0, 15.0]]\n"
+        "zones = {paint = [[1.0, 1.0], [3.0, 1.0], [3.0, 3.0]]}\n"
+    )
+    path = write(tmp_path, STREAM + camera)
+    code, out, _ = invoke("config", "show", "--config", str(path))
+    assert code == 0, out
+    again = write(tmp_path, out, "shown.toml")
+    assert invoke("config", "check", str(again))[:2] == (0, "ok\n")
+    first, second = show("--config", str(path))["streams"][0], show("--config", str(again))["streams"][0]
+    assert first == second
+    assert first["classes"] == ["ball", "person"] and first["max_fps"] == 12.5
+    assert first["score_thresholds"] == {"person": 0.6, "*": 0.4}
+    pitch = first["pitch"]
+    assert pitch["template"] == "basketball" and pitch["image_size"] == [640, 480]
+    assert set(pitch["zones"]) == {"paint", "key_left", "key_right"}
+    assert abs(pitch["homography"][0][0] - 28.0 / 640) < 1e-9
+
+
 def test_precedence_is_defaults_then_file_then_environment_then_flags(tmp_path: Path) -> None:
     path = write(tmp_path, '[triton]\nurls = ["file:8001"]\n[metrics]\nport = 9200\n' + STREAM)
     assert show()["metrics"]["port"] == 9108
