@@ -60,7 +60,9 @@ class VideoReader:
     none: every None from ``read`` is a stall to reconnect from, and a reopened stream counts afresh.
     """
 
-    def __init__(self, capture: cv2.VideoCapture, uri: str, *, live: bool = False) -> None:
+    def __init__(
+        self, capture: cv2.VideoCapture, uri: str, *, live: bool = False, opened_at: float | None = None
+    ) -> None:
         self._capture = capture
         self._uri = uri
         fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
@@ -70,6 +72,7 @@ class VideoReader:
         self._live = live and self._length <= 0
         self._index = 0
         self._clock = ContainerClock(capture, self._fps)
+        self._opened_at = opened_at
         self._anchor: float | None = None
         self._anchor_stated = False
         self._timing: FrameTiming | None = None
@@ -89,6 +92,7 @@ class VideoReader:
             if spec.kind is SourceKind.NETWORK
             else []
         )
+        opened_at = time.time()
         capture = cv2.VideoCapture(spec.uri, cv2.CAP_FFMPEG, params)
         if not capture.isOpened():
             capture.release()
@@ -100,7 +104,7 @@ class VideoReader:
         except DecodeLimitError as exc:
             capture.release()
             raise SourceError(str(exc)) from exc
-        return cls(capture, spec.uri, live=spec.kind is SourceKind.NETWORK)
+        return cls(capture, spec.uri, live=spec.kind is SourceKind.NETWORK, opened_at=opened_at)
 
     @property
     def fps(self) -> float | None:
@@ -141,14 +145,18 @@ class VideoReader:
 
     def _anchored(self, media_ts_s: float) -> float | None:
         """Unix time of this frame: the stream's stated wall-clock time of PTS 0 (RTCP sender reports, once one
-        has arrived) plus its PTS; until then, for a live stream, the arrival of its first frame plus the PTS
-        since. A file has no anchor."""
+        has arrived) plus its PTS. Until then, for a live stream, its first frame is placed when pitchside began
+        opening the stream (the open's probing buffers seconds of frames, so their arrival says little) and the
+        rest by their PTS since, the anchor moving earlier whenever a frame would otherwise be placed after it
+        arrived. A file has no anchor."""
         if not self._anchor_stated:
             stated = stated_start_time(self._capture)
             if stated is not None:
                 self._anchor, self._anchor_stated = stated, True
-            elif self._live and self._anchor is None:
-                self._anchor = time.time() - media_ts_s
+            elif self._live:
+                arrived = time.time() - media_ts_s
+                first = arrived if self._opened_at is None else min(arrived, self._opened_at - media_ts_s)
+                self._anchor = first if self._anchor is None else min(self._anchor, arrived)
         return None if self._anchor is None else self._anchor + media_ts_s
 
 

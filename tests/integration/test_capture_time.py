@@ -11,9 +11,15 @@ is (tests/scene_clips.py), so a frame's timestamps are checked against what it s
 
 import asyncio
 import re
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import imageio_ffmpeg
 import pytest
 
 from orchestrator.sources.capture import open_reader
@@ -29,16 +35,18 @@ pytestmark = pytest.mark.timeout(180)
 PIXEL_S = 0.005
 """How exactly a frame's square tells the scene's time (half a pixel)."""
 NO_RETRY = ReconnectPolicy(initial_s=0.01, max_s=0.01, max_attempts=1)
+PATIENT = ReconnectPolicy(initial_s=0.2, max_s=0.2, max_attempts=5)
+"""For a stream whose server may not listen yet, and which then ends (a live stream's end is a stall)."""
 SHARED_CLOCK = datetime(2026, 6, 1, 15, 0, 0, tzinfo=UTC)
 """When camera A's HLS encoder says its first frame was captured."""
 PLAYLIST = "index.m3u8"
 
 
-async def read_source(uri: str) -> tuple[list[Frame], list[StatusMarker]]:
+async def read_source(uri: str, reconnect: ReconnectPolicy = NO_RETRY) -> tuple[list[Frame], list[StatusMarker]]:
     """Every frame of ``uri`` through the real reader and source thread, and its status markers."""
     loop = asyncio.get_running_loop()
     buffer = FrameBuffer(4, DropPolicy.BLOCK, None, lambda frame, reason: None)
-    source = SourceThread(parse_source(uri, "cam"), open_reader, buffer.put, loop, paced=False, reconnect=NO_RETRY)
+    source = SourceThread(parse_source(uri, "cam"), open_reader, buffer.put, loop, paced=False, reconnect=reconnect)
 
     async def run_then_close() -> None:
         await loop.run_in_executor(None, source.run)
@@ -173,3 +181,42 @@ async def test_two_hls_cameras_line_up_by_source_time(tmp_path: Path) -> None:
     assert_lined_up(frames_a, frames_b, "source_time", 0.1)
     assert_lined_up(frames_b, frames_a, "source_time", 0.05)
     assert abs(frames_b[0].source_ts_s - frames_a[0].source_ts_s) < 1.0, "each TS clock starts afresh"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def serving_live(clip: Path, url: str) -> Iterator[None]:
+    """ffmpeg serving ``clip`` as live MPEG-TS at ``url``, in real time from when a client connects."""
+    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-re", "-i", str(clip),
+               "-c", "copy", "-f", "mpegts", "-listen", "1", url]  # fmt: skip
+    server = subprocess.Popen(command, stdin=subprocess.DEVNULL)
+    try:
+        yield
+    finally:
+        server.kill()
+        server.wait()
+
+
+async def test_a_live_stream_without_a_clock_is_placed_from_when_it_was_opened(tmp_path: Path) -> None:
+    """MPEG-TS over HTTP from ffmpeg, sent in real time from the moment pitchside connects: the stream states no
+    capture time, so its frames are placed by an anchor at the open plus their PTS. Opening probes about two
+    seconds of frames, which then arrive at once: their arrival (``captured_at``) says little; ``source_time``
+    keeps them where the encoder sent them."""
+    clip = film(tmp_path / "clip.mp4", start_s=0.0, seconds=4.0, fps=10, options=("-g", "10"))
+    url = f"http://127.0.0.1:{free_port()}/live.ts"
+    with serving_live(clip, url):
+        await asyncio.sleep(0.5)  # it must listen before the first connection; a refused one is retried anyway
+        began = time.time()
+        frames, _ = await read_source(url, PATIENT)
+    assert len(frames) >= 35, "the whole clip (a busy machine may lose the first frames to a retry)"
+    placed = [f.source_time for f in frames if f.source_time is not None]
+    assert len(placed) == len(frames) and placed == sorted(placed)
+    sent = [began + scene_time(f.image) for f in frames]  # the encoder sends scene time t at about connect + t
+    error = [p - s for p, s in zip(placed, sent, strict=True)]
+    assert max(map(abs, error)) < 0.5, error
+    assert all(f.source_time != f.captured_at for f in frames), "placed, not stated: captured_at is the arrival"

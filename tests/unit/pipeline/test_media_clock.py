@@ -3,10 +3,12 @@ streams, what the source thread and the event make of a reader's timing."""
 
 import json
 import time
+from types import SimpleNamespace
 
 import cv2
 import jsonschema
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from orchestrator.events.model import SCHEMA_PATH, FrameContext, FrameErrorCode, FrameErrorEvent, to_json_dict
@@ -36,7 +38,7 @@ class ScriptedCapture:
     def get(self, prop_id: int) -> float:
         return self._props.get(prop_id, 0.0)
 
-    def read(self) -> tuple[bool, np.ndarray | None]:
+    def read(self) -> tuple[bool, npt.NDArray[np.uint8] | None]:
         if not self._frames:
             return False, None
         pos_ms, pts = self._frames.pop(0)
@@ -97,12 +99,20 @@ def test_a_stated_start_time_must_be_plausible(usec: float, expected: float | No
     assert stated_start_time(Capture()) == expected
 
 
-def read_timings(capture: ScriptedCapture, *, live: bool) -> list[FrameTiming]:
-    reader = VideoReader(capture, "rtsp://camera.local/stream" if live else "clip.mp4", live=live)  # type: ignore[arg-type]
+def read_timings(
+    capture: ScriptedCapture, *, live: bool, opened_at: float | None = None, arrivals: list[float] | None = None
+) -> list[FrameTiming]:
+    """The timings of every frame, the wall clock reading ``arrivals`` (one per frame) when given."""
+    uri = "rtsp://camera.local/stream" if live else "clip.mp4"
+    reader = VideoReader(capture, uri, live=live, opened_at=opened_at)  # type: ignore[arg-type]
     timings = []
-    while reader.read() is not None:
-        assert reader.timing is not None
-        timings.append(reader.timing)
+    with pytest.MonkeyPatch.context() as patch:
+        if arrivals is not None:
+            clock = iter(arrivals)
+            patch.setattr("orchestrator.sources.capture.time", SimpleNamespace(time=lambda: next(clock)))
+        while reader.read() is not None:
+            assert reader.timing is not None
+            timings.append(reader.timing)
     return timings
 
 
@@ -112,22 +122,28 @@ def test_a_file_has_container_times_and_no_wall_clock() -> None:
     assert [t.source_time for t in timings] == [None, None]
 
 
-def test_a_live_stream_without_a_stated_clock_is_anchored_at_its_first_frame() -> None:
-    before = time.time()
-    timings = read_timings(ScriptedCapture([(0.0, 30.0), (100.0, 31.0), (250.0, 32.5)]), live=True)
-    after = time.time()
-    first, second, third = (t.source_time for t in timings)
-    assert first is not None and second is not None and third is not None
-    assert before <= first <= after, "the first frame's arrival"
-    assert (second - first, third - first) == pytest.approx((0.1, 0.25)), "then the stream's own PTS"
+def test_a_live_stream_without_a_stated_clock_is_placed_from_when_it_was_opened() -> None:
+    """Opening probed 1.9 s of frames that then arrive in a burst: they keep their PTS spacing from the open."""
+    frames = [(0.0, 30.0), (100.0, 31.0), (250.0, 32.5)]
+    timings = read_timings(ScriptedCapture(frames), live=True, opened_at=1000.0, arrivals=[1001.9, 1001.91, 1001.92])
+    assert [t.source_time for t in timings] == pytest.approx([1000.0, 1000.1, 1000.25])
     assert all(t.captured_at is None for t in timings), "an anchor is not a stated capture time"
+
+
+def test_a_live_frame_is_never_placed_after_it_arrived() -> None:
+    frames = [(0.0, 0.0), (100.0, 1.0), (200.0, 2.0), (300.0, 3.0)]
+    arrivals = [1000.5, 1000.55, 1000.7, 1000.8]  # the second arrives sooner after the first than its PTS says
+    timings = read_timings(ScriptedCapture(frames), live=True, opened_at=1000.5, arrivals=arrivals)
+    placed = [t.source_time for t in timings]
+    assert placed == pytest.approx([1000.5, 1000.55, 1000.65, 1000.75]), "the anchor moved 50 ms earlier, for good"
+    assert all(p <= a for p, a in zip(placed, arrivals, strict=True))  # type: ignore[operator]
 
 
 def test_a_live_stream_moves_to_its_stated_clock_once_it_states_one() -> None:
     capture = ScriptedCapture([(0.0, 0.0), (100.0, 1.0), (200.0, 2.0)])
     capture.stated_from = 1  # the first RTCP sender report arrives after the first frame
-    timings = read_timings(capture, live=True)
-    assert timings[0].source_time == pytest.approx(time.time(), abs=1.0)
+    timings = read_timings(capture, live=True, opened_at=1000.0, arrivals=[1000.5, 1000.6, 1000.7])
+    assert timings[0].source_time == pytest.approx(1000.0)
     assert [t.source_time for t in timings[1:]] == pytest.approx([RTCP_TIME + 0.1, RTCP_TIME + 0.2])
 
 
@@ -144,9 +160,10 @@ class FailingThenTimed(TimedReader):
 
     def __init__(self) -> None:
         super().__init__([(2.0, (0,), None), (2.2, (2,), None)], ends=True)
+        self.fps = 10.0  # type: ignore[assignment]  # the base reader declares no rate
         self._reads = 0
 
-    def read(self) -> np.ndarray | None:
+    def read(self) -> npt.NDArray[np.uint8] | None:
         self._reads += 1
         if self._reads == 2:
             raise FrameDecodeError("corrupt")
@@ -154,9 +171,7 @@ class FailingThenTimed(TimedReader):
 
 
 async def test_an_undecodable_frame_keeps_its_place_on_the_media_clock() -> None:
-    reader = FailingThenTimed()
-    reader.fps = 10.0
-    items = await collect("clip.mp4", [reader])
+    items = await collect("clip.mp4", [FailingThenTimed()])
     times = [i.source_ts_s for i in items if isinstance(i, Frame | UndecodableFrame)]
     assert times == pytest.approx([2.0, 2.1, 2.2]), "not 0.1 (its index over the frame rate)"
 
