@@ -16,6 +16,8 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
+from orchestrator.bench.standin.replay import record_outputs
+from orchestrator.bench.standin.repository import render_standin_repository
 from orchestrator.config.run_config import Mode
 from orchestrator.contract import DETECTOR_MODEL
 from orchestrator.paths import DEFAULT_MODEL_REPOSITORY, MEDIA_DIR
@@ -29,6 +31,7 @@ from orchestrator.triton.labels import NO_LABELS, Labels, LabelsError
 from orchestrator.triton.pool import EndpointPool
 from orchestrator.triton.wire import WireFormat
 from orchestrator.vision.letterbox import letterbox
+from orchestrator.vision.onnx_detector import OnnxDetector
 from tests.pipeline_run import of_stream, run_and_read, session_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
@@ -178,3 +181,18 @@ async def test_the_ensemble_reads_the_names_of_its_detector_step(grpc_url: str) 
         labels = await client.load_labels()
     assert labels.names == read_labels(DEFAULT_MODEL_REPOSITORY / DETECTOR_MODEL / "labels.txt")
     assert len(labels) == 80
+
+
+async def test_the_benchmarks_standin_detector_serves_the_same_names(tmp_path: Path) -> None:
+    detector = OnnxDetector.load(DEFAULT_MODEL_REPOSITORY / DETECTOR_MODEL / "1" / "model.onnx")
+    boxed, plan = letterbox(np.zeros((48, 64, 3), np.uint8), detector.input_size)
+    render_standin_repository(
+        DEFAULT_MODEL_REPOSITORY, record_outputs(detector, (boxed,), (plan.as_array(),)), tmp_path / "standin"
+    )
+    config = EmbeddedTritonConfig(tmp_path / "standin", ServerPorts(0, 0, 0), log_path=tmp_path / "triton.log")
+    async with EmbeddedTriton(config) as server:
+        urls = [server.endpoints.grpc_url]
+        async with EndpointPool.connect(urls, None, 5.0, WireFormat.LETTERBOX) as pool:
+            await pool.detect(np.zeros((48, 64, 3), np.uint8), 5.0)
+    assert pool.labels is not None
+    assert pool.labels.names == read_labels(DEFAULT_MODEL_REPOSITORY / DETECTOR_MODEL / "labels.txt")

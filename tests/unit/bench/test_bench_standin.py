@@ -63,6 +63,9 @@ def test_standin_repository_swaps_only_the_detector(recorded: RecordedOutputs, t
     assert detector.max_batch_size == GPU_MAX_BATCH
     assert list(detector.input) == list(source["detector"].config.input)
     assert list(detector.output) == list(source["detector"].config.output)
+    assert (out / "detector" / "labels.txt").read_bytes() == (
+        DEFAULT_MODEL_REPOSITORY / "detector" / "labels.txt"
+    ).read_bytes()
     assert not list((out / "detector").rglob("*.onnx"))
     assert (out / "detector" / "1" / "recorded.npz").is_file()
     assert "ReplayDetector" in (out / "detector" / "1" / "model.py").read_text()
