@@ -66,7 +66,8 @@ class EventBuilder:
 
     def detections(self, result: Inferred, now: float) -> list[Event]:
         """The frame's detections event, then its zone events."""
-        frame, found = result.frame, self._reported(result.detections)
+        frame = result.frame
+        found, names = self._reported(result.detections)
         gap = 1 if self._last_seq is None else frame.seq - self._last_seq
         self._last_seq = frame.seq
         before = self._tracker.live_ids
@@ -75,8 +76,7 @@ class EventBuilder:
         context = FrameContext(
             self._stream_id, self._run_id, frame.seq, frame.source_ts_s, frame.captured_at, width, height
         )
-        points = self._pitch_points(found, track_ids, frame.source_ts_s, (width, height))
-        names = found.class_names()
+        points = self._pitch_points(found, names, track_ids, frame.source_ts_s, (width, height))
         detections = tuple(
             TrackedDetection((float(b[0]), float(b[1]), float(b[2]), float(b[3])), float(s), int(c), n, int(t), p)
             for b, s, c, n, t, p in zip(
@@ -115,31 +115,35 @@ class EventBuilder:
         self._status_count += 1
         return event
 
-    def _reported(self, found: Detections) -> Detections:
-        """The detections this camera reports (its classes and thresholds), best first as the server sent them."""
+    def _reported(self, found: Detections) -> tuple[Detections, tuple[str, ...]]:
+        """The detections this camera reports (its classes and thresholds), best first as the server sent them,
+        and their class names."""
+        names = found.class_names()
         if not self._camera.filters or len(found) == 0:
-            return found
-        keep = self._camera.keeps(found.class_names(), found.scores)
-        return found.subset(keep)
+            return found, names
+        keep = self._camera.keeps(names, found.scores)
+        return found.subset(keep), tuple(name for name, kept in zip(names, keep, strict=True) if kept)
 
     def _pitch_points(
-        self, found: Detections, track_ids: npt.NDArray[np.int64], timestamp_s: float, size: tuple[int, int]
+        self,
+        found: Detections,
+        names: tuple[str, ...],
+        track_ids: npt.NDArray[np.int64],
+        timestamp_s: float,
+        size: tuple[int, int],
     ) -> list[PitchPoint | None]:
         state = self._pitch
         if state is None or not self._same_view(state, size):
             return [None] * len(found)
         camera = state.camera
         boxes = _rescaled(found.boxes, camera.image_size, size)
-        names = found.class_names()
         balls = {int(c) for c, name in zip(found.class_ids, names, strict=True) if name in camera.ball_classes}
         positions = pitch_positions(camera.calibration, camera.template, boxes, found.class_ids, balls)
         points: list[PitchPoint | None] = []
         for track_id, xy, on_pitch in zip(track_ids, positions.xy_m, positions.on_pitch, strict=True):
             smoothed, speed = state.motion.update(int(track_id), timestamp_s, xy)
             points.append(
-                PitchPoint(
-                    float(xy[0]), float(xy[1]), bool(on_pitch), float(smoothed[0]), float(smoothed[1]), speed
-                )
+                PitchPoint(float(xy[0]), float(xy[1]), bool(on_pitch), float(smoothed[0]), float(smoothed[1]), speed)
             )
         return points
 

@@ -1,5 +1,6 @@
 """Detections to pitch positions, and tracks to smoothed positions and speeds."""
 
+import math
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Final
@@ -43,21 +44,25 @@ def pitch_positions(
 
 @dataclass
 class TrackMotion:
-    """Per track: the smoothed position and its speed in m/s, from the frames' own timestamps."""
+    """Per track: the smoothed position and its speed in m/s, from the frames' own timestamps.
 
-    _state: dict[int, tuple[float, Points, float]] = field(default_factory=dict)
-    """track id -> (timestamp s, smoothed xy, speed m/s)."""
+    Plain floats, not arrays: it runs once per detection per frame, where numpy's call overhead would dominate."""
+
+    _state: dict[int, tuple[float, float, float, float]] = field(default_factory=dict)
+    """track id -> (timestamp s, smoothed x, smoothed y, speed m/s)."""
 
     def update(self, track_id: int, timestamp_s: float, xy: Points) -> tuple[Points, float]:
+        x, y = float(xy[0]), float(xy[1])
         previous = self._state.get(track_id)
         if previous is None or timestamp_s <= previous[0]:
-            self._state[track_id] = (timestamp_s, xy, 0.0 if previous is None else previous[2])
-            return xy, self._state[track_id][2]
-        then, smoothed, _ = previous
-        new = SMOOTHING * xy + (1 - SMOOTHING) * smoothed
-        speed = float(np.linalg.norm(new - smoothed) / (timestamp_s - then))
-        self._state[track_id] = (timestamp_s, new, speed)
-        return new, speed
+            speed = 0.0 if previous is None else previous[3]
+            self._state[track_id] = (timestamp_s, x, y, speed)
+            return np.array([x, y]), speed
+        then, old_x, old_y, _ = previous
+        new_x, new_y = SMOOTHING * x + (1 - SMOOTHING) * old_x, SMOOTHING * y + (1 - SMOOTHING) * old_y
+        speed = math.hypot(new_x - old_x, new_y - old_y) / (timestamp_s - then)
+        self._state[track_id] = (timestamp_s, new_x, new_y, speed)
+        return np.array([new_x, new_y]), speed
 
     def forget(self, track_ids: Collection[int]) -> None:
         for track_id in track_ids:
