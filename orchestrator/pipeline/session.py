@@ -4,7 +4,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Final
@@ -16,9 +16,10 @@ from orchestrator.config.run_config import RunConfig
 from orchestrator.metrics.http_server import MetricsServer
 from orchestrator.metrics.pipeline_metrics import PipelineMetrics
 from orchestrator.metrics.rolling import StreamStats
-from orchestrator.pipeline.annotated_video import AnnotatedVideoWriter
+from orchestrator.pipeline.annotated_video import AnnotatedVideoWriter, annotated_video_path
 from orchestrator.pipeline.emitter import EventEmitter
 from orchestrator.pipeline.runner import Pipeline
+from orchestrator.pitch.templates import PitchTemplate
 from orchestrator.sinks.fanout import SinkFanout
 from orchestrator.sinks.metrics import SinkStats
 from orchestrator.sources.capture import FrameReader, open_reader
@@ -31,10 +32,6 @@ from orchestrator.triton.tracing import TritonTracing
 
 log = logging.getLogger(__name__)
 STARTUP_HEALTH_TIMEOUT_S: Final = 10.0
-# The orchestrator's numpy work (tracking, boxes) is tiny, and OpenBLAS's idle worker threads busy-wait:
-# on a shared CPU they steal the cores the detector needs. One BLAS thread per process while a session
-# runs measured 7.3 -> 13-15 fps end to end on 2 cores (docs/PERFORMANCE.md).
-DEFAULT_ANNOTATE_FPS: Final = 10.0
 
 
 @dataclass(frozen=True)
@@ -76,6 +73,9 @@ async def run_session(
     """
     config = config.validated()
     started = time.monotonic()
+    # The orchestrator's numpy work (tracking, boxes) is tiny, and OpenBLAS's idle worker threads busy-wait:
+    # on a shared CPU they steal the cores the detector needs. One BLAS thread per process while a session
+    # runs measured 7.3 -> 13-15 fps end to end on 2 cores (docs/PERFORMANCE.md).
     with threadpool_limits(limits=1, user_api="blas"):
         return await _run(config, registry, report, stop, started, reader_factory)
 
@@ -103,9 +103,9 @@ async def _run(
             raise TritonUnavailableError(f"no Triton endpoint ready at {', '.join(urls)} (model {model})")
         fanout = await stack.enter_async_context(SinkFanout.from_uris(config.sinks, config.delivery, registry=registry))
         stats = {spec.stream_id: StreamStats(spec.stream_id) for spec in config.streams}
-        annotator = stack.enter_context(_annotator(config))
+        annotators = await stack.enter_async_context(_annotators(config))
         metrics = PipelineMetrics(registry)
-        emitter = EventEmitter(fanout, metrics, stats, annotator, config.streams[0].stream_id)
+        emitter = EventEmitter(fanout, metrics, stats, annotators)
         pipeline = Pipeline(config, pool, emitter, reader_factory=reader_factory, tracer=tracer)
         for stream in pipeline.streams:
             metrics.watch(stream)
@@ -128,17 +128,32 @@ def _embedded_tracing(config: RunConfig) -> TritonTracing | None:
     return TritonTracing(config.tracing.traces_url) if config.tracing.enabled else None
 
 
-@contextlib.contextmanager
-def _annotator(config: RunConfig) -> Iterator[AnnotatedVideoWriter | None]:
+@contextlib.asynccontextmanager
+async def _annotators(config: RunConfig) -> AsyncIterator[dict[str, AnnotatedVideoWriter]]:
+    """With ``annotate`` (a folder): one annotated video per stream, ``<folder>/<stream_id>.webm``, finished on
+    threads when the run ends (each writer drains its queue and ffmpeg writes the index)."""
     if config.annotate is None:
-        yield None
+        yield {}
         return
-    writer = AnnotatedVideoWriter(config.annotate, DEFAULT_ANNOTATE_FPS)
-    writer.start()
+    writers = {
+        spec.stream_id: AnnotatedVideoWriter(
+            annotated_video_path(config.annotate, spec.stream_id), template=_pitch_template(config, spec)
+        )
+        for spec in config.streams
+    }
+    for writer in writers.values():
+        writer.start()
     try:
-        yield writer
+        yield writers
     finally:
-        writer.close()
+        await asyncio.gather(*(asyncio.to_thread(writer.close) for writer in writers.values()))
+
+
+def _pitch_template(config: RunConfig, spec: SourceSpec) -> PitchTemplate | None:
+    """The pitch a stream's calibration maps onto, drawn as the radar beside its video; None (camera view only)
+    for an uncalibrated camera."""
+    pitch = config.camera_for(spec).pitch
+    return None if pitch is None else pitch.template
 
 
 @contextlib.contextmanager

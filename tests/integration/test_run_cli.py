@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 def test_run_with_defaults_writes_events_and_an_annotated_video(grpc_url: str, tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "orchestrator.cli", "run", "--triton-url", grpc_url, "--offline", "--max-frames", "15",
-         "--metrics-port", "0", "--annotate", "annotated.mp4"],
+         "--metrics-port", "0", "--annotate", "videos"],
         capture_output=True, text=True, timeout=240, cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
@@ -26,7 +26,7 @@ def test_run_with_defaults_writes_events_and_an_annotated_video(grpc_url: str, t
     events = [json.loads(line) for line in (tmp_path / "out" / "events.jsonl").read_text().splitlines()]
     assert [e["type"] for e in events] == ["status"] + ["detections"] * 15 + ["status"]
 
-    capture = cv2.VideoCapture(str(tmp_path / "annotated.mp4"))
+    capture = cv2.VideoCapture(str(tmp_path / "videos" / "sample.webm"))
     source = cv2.VideoCapture(str(MEDIA_DIR / "vtest.avi"))
     annotated = []
     while True:

@@ -13,7 +13,7 @@ from orchestrator.config.run_config import RunConfig, load_toml
 from orchestrator.events.model import DetectionEvent, Event, StatusEvent, StreamState
 from orchestrator.pipeline.annotated_video import AnnotatedVideoWriter
 from orchestrator.pipeline.runner import Pipeline
-from orchestrator.pipeline.session import _annotator
+from orchestrator.pipeline.session import _annotators
 from orchestrator.sinks.settings import RetryPolicy
 from orchestrator.sources.capture import FrameReader, SourceError
 from orchestrator.sources.frame import Frame
@@ -179,17 +179,16 @@ max_attempts = 1
 
 
 async def test_annotate_in_the_file_reaches_the_session(tmp_path: Path) -> None:
-    config = config_file(
-        tmp_path, 'annotate = "video/annotated.avi"\nmode = "offline"\n[[streams]]\nsource = "a.mp4"\n'
-    )
-    assert config.annotate == tmp_path / "video" / "annotated.avi", "relative to the config file"
+    config = config_file(tmp_path, 'annotate = "videos"\nmode = "offline"\n[[streams]]\nsource = "a.mp4"\n')
+    assert config.annotate == tmp_path / "videos", "relative to the config file"
     output = await run_pipeline(config, scripted([PRESENT] * 4))
-    with _annotator(config) as writer:
+    async with _annotators(config) as writers:
+        writer = writers["a"]
         assert isinstance(writer, AnnotatedVideoWriter)
         for event, frame in output.events:
             if isinstance(event, DetectionEvent) and frame is not None:
-                writer.submit(frame, event)
-    assert (tmp_path / "video" / "annotated.avi").stat().st_size > 0
+                writer.submit(event, frame)
+    assert (tmp_path / "videos" / "a.webm").stat().st_size > 0
 
 
 def test_delivery_settings_reach_the_sinks_settings(tmp_path: Path) -> None:
