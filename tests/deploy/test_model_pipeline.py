@@ -27,6 +27,16 @@ pytestmark = pytest.mark.deploy
 
 WORKFLOW: Final = checks.PROJECT_ROOT / ".github" / "workflows" / "model.yml"
 JOB_DIR: Final = checks.K8S_DIR / "jobs" / "model-build"
+MODEL_BUILDER: Final = checks.PROJECT_ROOT / "docker" / "model-builder.Dockerfile"
+"""The Job's build image: NGC TensorRT with pitchside, polygraphy and the golden frames."""
+MODEL_BUILDER_IGNORE: Final = MODEL_BUILDER.with_name(MODEL_BUILDER.name + ".dockerignore")
+GPU_PIPELINE: Final = (
+    ("model", "build"), ("model", "validate"), ("repo", "render"), ("repo", "check"), ("model", "publish"),
+)  # fmt: skip
+"""The GPU profile's commands, in order, in the workflow's GPU jobs and in the Job alike."""
+RUNNER_ONLY_OPTIONS: Final = frozenset({"--timing-cache"})
+"""The runner keeps a timing cache between runs; the Job's scratch volume would lose it with the pod."""
+PARITY_TOOLS: Final = ('"polygraphy==0.49.26"', '"onnxruntime==1.19.2"')
 SELF_HOSTED_LABELS: Final = frozenset({"gpu", "sm86", "sm89"})
 """The labels of the self-hosted GPU runners (what a `.github/actionlint.yaml` would list): a GPU runner carries
 `gpu` and the one for its architecture."""
@@ -38,7 +48,7 @@ UNKNOWN_LABEL: Final = re.compile(r'^label "(?P<label>[^"]+)" is unknown')
 JOB_BOUNDS: Final = ("backoffLimit", "activeDeadlineSeconds", "ttlSecondsAfterFinished")
 PIPELINE_COMMANDS: Final = frozenset({
     ("model", "check"), ("model", "build"), ("model", "validate"), ("model", "publish"),
-    ("repo", "check"), ("repo", "render"), ("convert", "onnx-to-trt"),
+    ("repo", "check"), ("repo", "render"),
 })  # fmt: skip
 SHELL_OPERATORS: Final = frozenset({";", "&&", "||", "|", "&", "(", ")", ">", ">>", "<"})
 
@@ -310,11 +320,50 @@ def test_the_gpu_job_builds_per_architecture_on_self_hosted_runners_in_the_docke
     assert "head.repo.full_name == github.repository" in gpu["if"]
 
 
-def test_the_gpu_job_checks_parity_of_the_built_plan_with_onnx_runtime(workflow) -> None:
-    script = "\n".join(s["run"] for s in workflow["jobs"]["gpu"]["steps"] if "run" in s)
-    assert script.index("pitchside convert onnx-to-trt") < script.index("polygraphy run")
-    assert "--onnxrt" in script and "--trt" in script and "--model-type engine" in script
-    assert "--atol" in script and "--rtol" in script
+def test_the_gpu_job_builds_the_plan_then_gates_it_with_parity_through_pitchside(workflow) -> None:
+    """The TensorRT command lines live in orchestrator/repository/tensorrt.py (unit-tested): the workflow runs
+    pitchside, which runs trtexec and polygraphy, never the tools by hand."""
+    steps = [args for _, s in _job_runs(workflow, "gpu") for args in pitchside_invocations(s)]
+    assert [command_path(a) for a in steps] == [("model", "build"), ("model", "validate")]
+    build, validate = steps
+    assert build[build.index("--profile") + 1] == "gpu" and "--timing-cache" in build
+    assert validate[validate.index("--plan") + 1] == build[build.index("--plan") + 1]
+    script = "\n".join(s for _, s in _job_runs(workflow, "gpu"))
+    assert "trtexec" not in script and "polygraphy run" not in script
+    assert all(pin in script for pin in PARITY_TOOLS)
+
+
+def _job_runs(workflow: dict[str, Any], job_id: str) -> list[tuple[str, str]]:
+    return [(where, script) for where, script in run_blocks(workflow) if where.startswith(f"{job_id}/")]
+
+
+def gpu_workflow_commands(workflow: dict[str, Any]) -> list[tuple[tuple[str, ...], frozenset[str]]]:
+    """(command path, option names) of every pitchside command of the GPU jobs, in order."""
+    return [
+        (command_path(args), _options(args, script) - RUNNER_ONLY_OPTIONS)
+        for job_id in ("gpu", "publish-gpu")
+        for _, script in _job_runs(workflow, job_id)
+        for args in pitchside_invocations(script)
+    ]
+
+
+def _options(args: list[str], script: str) -> frozenset[str]:
+    """The ``--option`` names given, with those a bash array passes (``"${plan_args[@]}"``) read from where the
+    script fills it (``plan_args+=(--plan …)``)."""
+    names = {a for a in args if a.startswith("--")}
+    for array in (m["name"] for a in args if (m := re.fullmatch(r"\$\{(?P<name>\w+)\[@\]\}", a))):
+        names |= set(re.findall(rf"{array}\+=\((--[\w-]+)", script))
+    return frozenset(names)
+
+
+def job_commands(job: checks.PodOwner) -> list[tuple[tuple[str, ...], frozenset[str]]]:
+    """The same for the Job's containers that run pitchside (init containers first, as they run)."""
+    ordered = [*job.spec.get("initContainers", []), *job.spec["containers"]]
+    return [
+        (command_path(c["args"]), frozenset(a for a in c["args"] if a.startswith("--")))
+        for c in ordered
+        if "args" in c and "command" not in c
+    ]
 
 
 # ---- the Job -----------------------------------------------------------------------------------------------
@@ -346,13 +395,62 @@ def test_the_job_runs_on_a_gpu_node_like_triton_and_fits_it(rendered, job, job_r
     assert checks.fit_problems(job_resources, list(nodes.NODE_TYPES.values())) == []
 
 
-def test_the_job_builds_with_the_plan_builder_and_runs_real_pitchside_commands(job, job_resources, stages) -> None:
-    assert checks.image_problems(job_resources, stages) == []
-    assert checks.image_target(job.container("plan-builder")["image"]) == "plan-builder"
+def test_the_job_runs_real_pitchside_commands_in_the_projects_images(job, job_resources, stages) -> None:
+    builder_stages = checks.parse_dockerfile(MODEL_BUILDER.read_text())[1]
+    assert checks.image_problems(job_resources, {**stages, **builder_stages}) == []
     for container in job.containers():
-        if checks.image_target(container["image"]) == "orchestrator":
+        if "command" not in container:
             assert cli_problems(container["args"]) == [], container["name"]
+    assert checks.image_target(job.container("build")["image"]) == "model-builder"
     assert job.container("publish")["args"][:2] == ["model", "publish"]
+
+
+def test_the_job_runs_the_gpu_jobs_commands_in_their_order(workflow, job) -> None:
+    assert [path for path, _ in job_commands(job)] == list(GPU_PIPELINE)
+    assert job_commands(job) == gpu_workflow_commands(workflow)
+
+
+def test_the_job_gates_before_it_publishes_and_publishes_what_it_gated(job) -> None:
+    build, validate = job.container("build")["args"], job.container("validate")["args"]
+    assert build[build.index("--profile") + 1] == "gpu"
+    plan = build[build.index("--plan") + 1]
+    assert validate[validate.index("--plan") + 1] == plan
+    render = job.container("render")["args"]
+    assert render[render.index("--plan") + 1].endswith(f"={plan}")
+    publish = job.container("publish")["args"]
+    assert publish[publish.index("--validation") + 1] == validate[validate.index("--json") + 1]
+    assert publish[publish.index("--repository") + 1] == render[render.index("--out") + 1]
+    names = [c["name"] for c in job.spec["initContainers"]]
+    assert names.index("validate") < names.index("render") and "publish" not in names
+
+
+def test_the_model_builder_image_is_the_gpu_jobs_setup_in_the_triton_release(workflow, stages) -> None:
+    args, builder_stages = checks.parse_dockerfile(MODEL_BUILDER.read_text())
+    main_args, _ = checks.parse_dockerfile(checks.DOCKERFILE.read_text())
+    stage = builder_stages["model-builder"]
+    assert args["NGC_RELEASE"] == main_args["NGC_RELEASE"]
+    assert stage.base == f"{NGC_TENSORRT}:{args['NGC_RELEASE']}-py3" == workflow["jobs"]["gpu"]["container"]["image"]
+    install = " ".join(stage.values("RUN"))
+    assert all(pin in install for pin in PARITY_TOOLS) and "--constraint docker/orchestrator-constraints.txt" in install
+    assert stage.exec_form("ENTRYPOINT") == ["pitchside"] and stage.values("USER") == ["1000:1000"]
+    assert checks.hadolint(MODEL_BUILDER) == []
+
+
+def test_every_model_builder_copy_source_is_in_its_own_build_context() -> None:
+    """BuildKit reads model-builder.Dockerfile.dockerignore instead of the root .dockerignore for this file."""
+    _, builder_stages = checks.parse_dockerfile(MODEL_BUILDER.read_text())
+    allowed = [line[1:].rstrip("/") for line in MODEL_BUILDER_IGNORE.read_text().splitlines() if line.startswith("!")]
+    sources = [
+        word
+        for stage in builder_stages.values()
+        for arg in stage.values("COPY")
+        if "--from=" not in arg
+        for word in [w for w in arg.split() if not w.startswith("--")][:-1]
+    ]
+    assert "media" in sources and "model_repository" in sources
+    for source in sources:
+        assert (checks.PROJECT_ROOT / source).exists(), source
+        assert any(source == a or source.startswith(f"{a}/") for a in allowed), source
 
 
 def test_the_job_runs_as_non_root_read_only_without_a_token_and_its_own_irsa_role(job, job_resources) -> None:
