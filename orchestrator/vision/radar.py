@@ -1,8 +1,9 @@
 """A top-down picture of the pitch with a dot per tracked position: the radar beside the annotated camera view.
 
-Pitch metres map to panel pixels with x (the pitch's length) to the right and y (its width) down, origin at the
-top-left corner of the lines, the same scale on both axes; a run-off of ``RUN_OFF_M`` around the lines shows
-positions just off the pitch.
+Pitch metres map to panel pixels at one scale on both axes, x (the pitch's length) to the right and y (its width)
+up: the pitch's origin is the bottom-left corner of the lines, so a camera calibrated with y = 0 on the near
+touchline (as the config's example is) sees the radar the way round it sees the pitch. A run-off of ``RUN_OFF_M``
+around the lines shows positions just off the pitch.
 """
 
 from collections.abc import Sequence
@@ -44,7 +45,7 @@ class RadarScale:
 
     px_per_m: float
     origin_px: tuple[float, float]
-    """Panel pixel of the pitch's (0, 0) corner."""
+    """Panel pixel of the pitch's (0, 0) corner (bottom-left)."""
     size: tuple[int, int]
     """(width, height) of the panel in pixels."""
 
@@ -52,7 +53,7 @@ class RadarScale:
         """The panel pixel of a pitch point, clamped to the panel (a far-off position stays visible at its edge)."""
         width, height = self.size
         x = self.origin_px[0] + x_m * self.px_per_m
-        y = self.origin_px[1] + y_m * self.px_per_m
+        y = self.origin_px[1] - y_m * self.px_per_m
         return int(np.clip(round(x), 0, width - 1)), int(np.clip(round(y), 0, height - 1))
 
 
@@ -61,7 +62,7 @@ def radar_scale(template: PitchTemplate, height_px: int) -> RadarScale:
     height = max(height_px, MIN_PANEL_SIDE_PX)
     px_per_m = height / (template.width_m + 2 * RUN_OFF_M)
     width = max(MIN_PANEL_SIDE_PX, round((template.length_m + 2 * RUN_OFF_M) * px_per_m))
-    origin = (RUN_OFF_M * px_per_m, RUN_OFF_M * px_per_m)
+    origin = (RUN_OFF_M * px_per_m, height - RUN_OFF_M * px_per_m)
     return RadarScale(px_per_m, origin, (width, height))
 
 

@@ -87,6 +87,54 @@ def test_pitchside_run_writes_one_video_per_stream_at_its_sources_rate_that_play
         assert _share_near(edge, key_color(detection["track_id"])) > 0.5, f"{stream}: box not in its track's colour"
 
 
+def test_pitchside_run_draws_a_calibrated_cameras_tracks_on_its_radar(
+    grpc_url: str, tmp_path: Path, browser: Chromium
+) -> None:
+    frames = 16
+    # The whole camera view mapped onto a football pitch (a plain, exact homography): every foot point is on it.
+    (tmp_path / "pitchside.toml").write_text(f"""
+annotate = "videos"
+mode = "offline"
+max_frames = {frames}
+[[streams]]
+id = "walk"
+source = "{MEDIA_DIR / "vtest.avi"}"
+[streams.pitch]
+template = "football"
+image_size = [768, 576]
+points = [[0, 576, 0.0, 0.0], [768, 576, 105.0, 0.0], [768, 0, 105.0, 68.0], [0, 0, 0.0, 68.0]]
+[[sinks]]
+uri = "jsonl:events.jsonl"
+""")
+    result = subprocess.run(
+        [sys.executable, "-m", "orchestrator.cli", "run", "--config", "pitchside.toml", "--triton-url", grpc_url,
+         "--metrics-port", "0"],
+        capture_output=True, text=True, timeout=240, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    path = tmp_path / "videos" / "walk.webm"
+    assert _declared_fps(path) == 10.0 and _frame_count(path) == frames
+    scale = radar_scale(football(), 576)
+    width, height = _size(path)
+    assert (width, height) == (768 + scale.size[0] + scale.size[0] % 2, 576), "the radar beside the camera view"
+
+    shown_at = 8
+    played = play_video(browser, tmp_path / "videos", path.name, (width, height), (shown_at + 0.5) / 10.0)
+    assert played["error"] is None and played["duration"] == pytest.approx(frames / 10.0, abs=0.1)
+    screen = browser.screenshot()
+    assert _share_near(screen[:, 768:].reshape(-1, 3), PITCH_GREEN) > 0.8, "the radar is a green pitch"
+    events = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
+    event = next(e for e in events if e["type"] == "detections" and e["frame_seq"] == shown_at)
+    assert event["detections"], "nothing detected to look for"
+    on_top = event["detections"][-1]  # drawn last: no other dot or box covers it
+    x, y = scale.to_px(*on_top["pitch"]["track_xy_m"])
+    dot = screen[y - 2 : y + 3, 768 + x - 2 : 768 + x + 3].reshape(-1, 3)
+    assert _share_near(dot, key_color(on_top["track_id"])) > 0.5, "the track's dot where the event puts it"
+    x1, y1, _, y2 = (round(v) for v in on_top["box_xyxy"])
+    edge = screen[y1 + 4 : y2 - 4, x1 : x1 + 2].reshape(-1, 3)
+    assert _share_near(edge, key_color(on_top["track_id"])) > 0.5, "its box in the same colour"
+
+
 def test_a_calibrated_streams_video_shows_the_radar_beside_the_camera_in_chromium(
     tmp_path: Path, browser: Chromium
 ) -> None:

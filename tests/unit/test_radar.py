@@ -26,10 +26,11 @@ def test_the_panel_holds_the_pitch_and_its_run_off_to_scale() -> None:
     assert height == 576
     assert scale.px_per_m == pytest.approx(576 / (68 + 2 * RUN_OFF_M))
     assert width == round((105 + 2 * RUN_OFF_M) * scale.px_per_m)
-    assert scale.to_px(0, 0) == (round(RUN_OFF_M * scale.px_per_m),) * 2
+    run_off = RUN_OFF_M * scale.px_per_m
+    assert scale.to_px(0, 0) == (round(run_off), round(height - run_off)), "the origin is the bottom-left corner"
     far_x, far_y = scale.to_px(105, 68)
-    assert far_x == pytest.approx(width - RUN_OFF_M * scale.px_per_m, abs=1)
-    assert far_y == pytest.approx(height - RUN_OFF_M * scale.px_per_m, abs=1)
+    assert far_x == pytest.approx(width - run_off, abs=1)
+    assert far_y == pytest.approx(run_off, abs=1), "the far touchline at the top"
 
 
 def test_a_basketball_court_is_drawn_with_its_own_proportions() -> None:
@@ -43,7 +44,8 @@ def test_a_tiny_frame_still_gets_a_readable_panel() -> None:
 
 def test_positions_far_off_the_pitch_stay_on_the_panel_edge() -> None:
     scale = radar_scale(football(), 200)
-    assert scale.to_px(-500, 1e6) == (0, scale.size[1] - 1)
+    assert scale.to_px(-500, -1e6) == (0, scale.size[1] - 1)
+    assert scale.to_px(1e6, 1e6) == (scale.size[0] - 1, 0)
 
 
 def test_the_empty_pitch_is_grass_with_white_lines_where_the_template_says() -> None:
@@ -53,7 +55,9 @@ def test_the_empty_pitch_is_grass_with_white_lines_where_the_template_says() -> 
     assert panel.shape == (scale.size[1], scale.size[0], 3) and panel.dtype == np.uint8
     assert tuple(panel[5, 5]) == PITCH_GREEN, "the run-off is grass"
     corner_x, corner_y = scale.to_px(0, 0)
-    assert _near(panel[corner_y, corner_x + 20], LINE_WHITE), "the touchline"
+    assert _near(panel[corner_y, corner_x + 20], LINE_WHITE), "the near touchline"
+    far_x, far_y = scale.to_px(105, 68)
+    assert _near(panel[far_y, far_x - 20], LINE_WHITE), "the far touchline"
     halfway_x, mid_y = scale.to_px(52.5, 20)
     assert _near(panel[mid_y, halfway_x], LINE_WHITE), "the halfway line"
     box_x, box_y = scale.to_px(16.5, 34)
@@ -67,7 +71,7 @@ def test_a_custom_pitch_without_zones_draws_its_outline() -> None:
     scale = radar_scale(pitch, 120)
     panel = draw_pitch(pitch, scale)
     x, y = scale.to_px(20, 20)
-    assert _near(panel[y, x - 5], LINE_WHITE)
+    assert _near(panel[y, x], LINE_WHITE), "the far line of a 40 x 20 m pitch"
 
 
 def test_each_mark_is_a_dot_in_its_tracks_colour_where_it_stands() -> None:
