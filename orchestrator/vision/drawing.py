@@ -25,5 +25,6 @@ def draw_boxes(
 
 
 def key_color(key: int) -> tuple[int, int, int]:
+    """A BGR colour for ``key``, the same in every run: a track's box and its dot on the pitch radar share it."""
     b, g, r = (int(v) for v in np.random.default_rng(key).integers(64, 256, 3))
     return b, g, r
