@@ -16,7 +16,7 @@ DEFAULT_MAX_DETECTIONS: Final = 300
 def class_thresholds(
     num_classes: int, default: float, overrides: Mapping[str, float], names: Sequence[str] = ()
 ) -> npt.NDArray[np.float32]:
-    """(num_classes,) float32 thresholds; ``overrides`` keys are class names (``"sports ball"``), looked up in
+    """(num_classes,) float32 thresholds; ``overrides`` keys are class names (``"referee"``), looked up in
     ``names`` (the model's labels, in class-id order), or class ids (``"32"``)."""
     thresholds = np.full(num_classes, _score(default, "default"), dtype=np.float32)
     for key, value in overrides.items():
@@ -25,7 +25,8 @@ def class_thresholds(
 
 
 def parse_overrides(text: str) -> dict[str, float]:
-    """Parse a JSON object such as ``{"sports ball": 0.25, "bird": 0.6}``; empty text means no overrides."""
+    """Parse a JSON object such as ``{"ball": 0.25, "3": 0.6}`` (names as the labels file has them, or ids);
+    empty text means no overrides."""
     if not text.strip():
         return {}
     parsed = json.loads(text)
