@@ -12,7 +12,7 @@ from typing import Final
 from prometheus_client import REGISTRY, CollectorRegistry
 from threadpoolctl import threadpool_limits
 
-from orchestrator.config.run_config import RunConfig
+from orchestrator.config.run_config import ConfigError, RunConfig
 from orchestrator.metrics.http_server import MetricsServer
 from orchestrator.metrics.pipeline_metrics import PipelineMetrics
 from orchestrator.metrics.rolling import StreamStats
@@ -27,6 +27,7 @@ from orchestrator.sources.spec import SourceSpec
 from orchestrator.tracing.export import frame_tracing
 from orchestrator.triton.endpoint import triton_endpoint
 from orchestrator.triton.errors import TritonUnavailableError
+from orchestrator.triton.labels import Labels
 from orchestrator.triton.pool import EndpointPool
 from orchestrator.triton.tracing import TritonTracing
 
@@ -101,6 +102,7 @@ async def _run(
         if not await pool.wait_healthy(STARTUP_HEALTH_TIMEOUT_S):
             model = config.triton.model or config.triton.wire.model
             raise TritonUnavailableError(f"no Triton endpoint ready at {', '.join(urls)} (model {model})")
+        _check_cameras(config, pool.labels)
         fanout = await stack.enter_async_context(SinkFanout.from_uris(config.sinks, config.delivery, registry=registry))
         stats = {spec.stream_id: StreamStats(spec.stream_id) for spec in config.streams}
         annotators = await stack.enter_async_context(_annotators(config))
@@ -179,3 +181,16 @@ async def _progress(
 async def _stop_on(stop: asyncio.Event, pipeline: Pipeline) -> None:
     await stop.wait()
     pipeline.stop()
+
+
+def _check_cameras(config: RunConfig, labels: Labels | None) -> None:
+    """Refuse class names the served model does not have; report each calibration (its reprojection error)."""
+    names = () if labels is None else labels.names
+    for spec in config.streams:
+        camera = config.camera_for(spec)
+        unknown = camera.unknown_classes(names)
+        if unknown:
+            known = ", ".join(names) if names else "none: the model has no labels file, use class_<id>"
+            raise ConfigError(f"stream {spec.stream_id}: classes {unknown} are not the model's (its classes: {known})")
+        if camera.pitch is not None:
+            log.info("stream %s calibrated: %s", spec.stream_id, camera.pitch.describe())
