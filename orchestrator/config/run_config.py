@@ -8,7 +8,7 @@ the environment (``PITCHSIDE_*``) and the command line, merged into one mapping 
 Example ``pitchside.toml`` (every table is optional)::
 
     mode = "live"                      # or "offline"
-    annotate = "out/annotated.mp4"     # annotated video of the first stream
+    annotate = "out/videos"            # one annotated video per stream: out/videos/<stream_id>.webm
     [[streams]]
     id = "north-stand"
     source = "rtsp://cam-north.local/stream1"
@@ -202,7 +202,7 @@ class RunConfig:
     metrics_host: str = ORCHESTRATOR_METRICS_HOST
     """Address /metrics and /healthz bind; loopback unless configured (e.g. "0.0.0.0" in a pod)."""
     annotate: Path | None = None
-    """Write an annotated video (boxes, class, track id) of the first stream here."""
+    """A folder: one annotated video per stream, ``<stream_id>.webm`` (boxes, track ids, the pitch radar)."""
     progress_interval_s: float = DEFAULT_PROGRESS_INTERVAL_S
     delivery: DeliverySettings = field(default_factory=lambda: LOCAL_DELIVERY)
     """Every sink's buffer, journal, retries and dead letters; ``durability`` ``write_ahead`` puts an event in

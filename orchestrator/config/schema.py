@@ -6,6 +6,7 @@ settings it holds). Strict on purpose: ``"0.5"`` is not a number and ``1`` is no
 the environment are merged into the same mapping before it is checked, so they meet the same rules.
 """
 
+from pathlib import PurePath
 from typing import Annotated, Literal
 from urllib.parse import urlparse
 
@@ -18,6 +19,7 @@ from orchestrator.sinks.uri import parse_sink_uri
 from orchestrator.sources.spec import NETWORK_SCHEMES, SYNTHETIC_SCHEME, synthetic_params
 from orchestrator.triton.wire import WireFormat
 
+VIDEO_SUFFIXES = frozenset({".mp4", ".webm", ".avi", ".mkv", ".mov"})
 PositiveFloat = Annotated[float, Field(gt=0)]
 PositiveInt = Annotated[int, Field(ge=1)]
 # TOML spells an enum as a string: lax for these fields only, so 'offline' becomes Mode.OFFLINE.
@@ -172,7 +174,7 @@ class ConfigFile(_Table):
 
     mode: ModeSetting = None
     annotate: str | None = None
-    """Write an annotated video (boxes, class, track id) of the first stream to this path."""
+    """A folder: one annotated video per stream, ``<stream_id>.webm``."""
     max_frames: PositiveInt | None = None
     """Stop each stream after this many frames (demos, smoke tests)."""
     shard: str | None = None
@@ -188,6 +190,13 @@ class ConfigFile(_Table):
     metrics: MetricsTable | None = None
     delivery: DeliveryTable | None = None
     tracing: TracingTable | None = None
+
+    @field_validator("annotate")
+    @classmethod
+    def _a_folder(cls, value: str | None) -> str | None:
+        if value is not None and PurePath(value).suffix.lower() in VIDEO_SUFFIXES:
+            raise ValueError(f"a folder for one video per stream (DIR/<stream_id>.webm), got the file name {value!r}")
+        return value
 
 
 def check_source(uri: str) -> None:

@@ -85,3 +85,10 @@ def test_degenerate_or_inconsistent_calibrations_are_refused_with_the_key_path(p
 def test_wrong_camera_settings_name_their_key(extra: str, message: str) -> None:
     text = refused(extra)
     assert message in text, text
+
+
+def test_annotate_is_a_folder_not_a_video_file_name() -> None:
+    with pytest.raises(ConfigError, match="annotate: a folder for one video per stream"):
+        from_mapping(tomllib.loads('annotate = "out/match.mp4"\n[[streams]]\nsource = "clip.mp4"\n'))
+    config = from_mapping(tomllib.loads('annotate = "out/videos"\n[[streams]]\nsource = "clip.mp4"\n'))
+    assert config.annotate is not None and config.annotate.name == "videos"
