@@ -45,7 +45,7 @@ def test_config_check_says_ok_for_a_good_file_and_every_shipped_one(tmp_path: Pa
 
 
 def test_config_check_prints_every_problem_one_line_each_and_exits_1(tmp_path: Path) -> None:
-    path = write(tmp_path, 'annotate = "x.avi"\n[live]\nstaleness_budget_s = "0.5"\n[metrics]\nprot = 9200\n' + STREAM)
+    path = write(tmp_path, 'annotate = "videos"\n[live]\nstaleness_budget_s = "0.5"\n[metrics]\nprot = 9200\n' + STREAM)
     code, out, err = invoke("config", "check", str(path))
     assert (code, out) == (1, "")
     assert err == [

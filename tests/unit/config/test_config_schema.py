@@ -106,4 +106,4 @@ def test_the_documented_example_is_a_valid_config(tmp_path: Path) -> None:
     config = load_toml(path).validated()
     assert config.flow_for(config.streams[0]).staleness_budget_s == 0.3
     assert config.tracker_for(config.streams[0]).max_age_frames == 60
-    assert config.annotate == tmp_path / "out" / "annotated.mp4"
+    assert config.annotate == tmp_path / "out" / "videos"
