@@ -87,7 +87,6 @@ class HlsReader:
         self._segment_file: Path | None = None
         self._index = 0
         self._clock: ContainerClock | None = None
-        self._last_media_s: float | None = None
         self._live = not playlist.ended  # a playlist finished when opened is a recording: no arrival anchor
         self._anchor: float | None = None
         self._timing: FrameTiming | None = None
@@ -134,7 +133,7 @@ class HlsReader:
         if not ok or frame is None:
             return None
         assert self._clock is not None
-        media_s = self._last_media_s = self._clock.frame_read()
+        media_s = self._clock.frame_read()
         offset_s = max(0.0, float(self._capture.get(cv2.CAP_PROP_POS_MSEC)) / 1e3)  # from the segment's start
         position = (self._segment.sequence, self._index)
         self._index += 1
@@ -209,7 +208,7 @@ class HlsReader:
             self._segment_file.unlink(missing_ok=True)
             raise FrameDecodeError(f"{segment.url}: segment {segment.sequence} is not decodable video")
         fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
-        self._clock = ContainerClock(capture, fps if 0.0 < fps < 1000.0 else None, self._last_media_s)
+        self._clock = ContainerClock(capture, fps if 0.0 < fps < 1000.0 else None)
         self._segment, self._capture, self._index = segment, capture, 0
 
     def _close_segment(self) -> None:

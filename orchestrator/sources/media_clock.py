@@ -29,26 +29,29 @@ class Capture(Protocol):
 class ContainerClock:
     """Presentation times of one capture's frames, in seconds on the container's time base.
 
-    A frame whose timestamp does not advance (a stream without timestamps: every frame says 0) is placed one
-    nominal frame period after the one before, so times never run backwards or repeat."""
+    A frame with the same timestamp as the one before (a stream without timestamps: every frame says 0) is placed
+    one nominal frame period after it. A timestamp that goes back (a discontinuity, an encoder restarted) is kept:
+    it is the stream's own time."""
 
-    def __init__(self, capture: Capture, fps: float | None, after_s: float | None = None) -> None:
+    def __init__(self, capture: Capture, fps: float | None) -> None:
         self._capture = capture
         self._period_s = 1.0 / fps if fps else 0.0
         self._fps = fps
         self._start_s: float | None = None
-        self._last_s = after_s
+        self._last: tuple[float, float] | None = None
+        """(timestamp reported, time given) of the previous frame."""
 
     def frame_read(self) -> float:
         """The presentation time of the frame just read; call once after every successful read."""
         since_start_s = max(0.0, self._capture.get(cv2.CAP_PROP_POS_MSEC) / 1e3)
         if self._start_s is None:
             self._start_s = self._container_start(since_start_s)
-        media_s = self._start_s + since_start_s
-        if self._last_s is not None and media_s <= self._last_s:
-            media_s = self._last_s + self._period_s
-        self._last_s = media_s
-        return media_s
+        reported_s = self._start_s + since_start_s
+        given_s = reported_s
+        if self._last is not None and reported_s == self._last[0]:
+            given_s = self._last[1] + self._period_s
+        self._last = (reported_s, given_s)
+        return given_s
 
     def _container_start(self, since_start_s: float) -> float:
         """The container time of the stream's first frame, to the nearest frame period (0 if it is unknown, or

@@ -86,6 +86,11 @@ def test_timestamps_that_do_not_advance_are_spaced_by_the_frame_period() -> None
     assert read_all(capture, 25.0) == pytest.approx([0.0, 0.04, 0.08])
 
 
+def test_timestamps_that_go_back_are_the_streams_own() -> None:
+    capture = ScriptedCapture([(0.0, 50.0), (100.0, 51.0), (0.0, 50.0), (100.0, 51.0)])  # an encoder restarted
+    assert read_all(capture) == pytest.approx([5.0, 5.1, 5.0, 5.1])
+
+
 @pytest.mark.parametrize(
     ("usec", "expected"),
     [(NO_TIME, None), (0.0, None), (86_400e6, None), (RTCP_TIME * 1e6, RTCP_TIME), ((time.time() + 9e6) * 1e6, None)],
