@@ -17,7 +17,7 @@ EARLIEST_CLOCK_S: Final = 946_684_800.0
 """2000-01-01: a stream that states a wall-clock time before this has an unset clock (RTCP from a camera that
 never synchronised), and the statement is ignored."""
 _CAP_PROP_PTS: Final[int | None] = getattr(cv2, "CAP_PROP_PTS", None)
-"""Absent before OpenCV 4.9: timestamps then count from each opening's first frame."""
+"""Absent from older OpenCV builds: timestamps then count from each opening's first frame."""
 
 
 class Capture(Protocol):
