@@ -86,12 +86,17 @@ def build(
 ) -> None:  # fmt: skip
     """Build the served graph from the model's source ONNX and the settings in its config; for the GPU profile,
     then the TensorRT plan of that graph on this GPU."""
+    options = PlanOptions(plan, builder, timing_cache, fp16, int8, calibration_frames, calibration_cache, max_batch,
+                          opt_batch)  # fmt: skip
+    if profile is Profile.CPU and (options != PlanOptions(plan) or dry_run):
+        typer.echo(
+            "error: the TensorRT options (--builder, --timing-cache, --int8, ...) are for --profile gpu", err=True
+        )
+        raise typer.Exit(code=2)
     try:
         detector = DetectorBuild.of(load_model(repository / model))
         written = detector.write()
         if profile is Profile.GPU:
-            options = PlanOptions(plan, builder, timing_cache, fp16, int8, calibration_frames, calibration_cache,
-                                  max_batch, opt_batch)  # fmt: skip
             _build_plan(written, options, dry_run)
     except (RepositoryError, GraphBuildError, ValueError, FileNotFoundError, ConversionError) as exc:
         typer.echo(f"error: {exc}", err=True)

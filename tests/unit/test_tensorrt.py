@@ -302,3 +302,9 @@ def test_convert_onnx_to_trt_dry_run_prints_the_same_trtexec_command(tmp_path: P
     assert result.exit_code == 0, result.output
     assert result.output.startswith("trtexec --onnx=")
     assert "--maxShapes=images:64x416x416x3,LETTERBOX:64x5" in result.output
+
+
+def test_cli_tensorrt_options_without_the_gpu_profile_are_refused(repository: Path) -> None:
+    result = CliRunner().invoke(app, ["model", "build", "--repository", str(repository), "--int8"])
+    assert result.exit_code == 2
+    assert "are for --profile gpu" in result.output
