@@ -74,7 +74,14 @@ class EventBuilder:
         track_ids = self._tracker.update(found.boxes, found.scores, found.class_ids, frame_gap=gap)
         height, width = frame.image.shape[:2]
         context = FrameContext(
-            self._stream_id, self._run_id, frame.seq, frame.source_ts_s, frame.captured_at, width, height
+            self._stream_id,
+            self._run_id,
+            frame.seq,
+            frame.source_ts_s,
+            frame.captured_at,
+            width,
+            height,
+            frame.source_time,
         )
         points = self._pitch_points(found, names, track_ids, frame.source_ts_s, (width, height))
         detections = tuple(
@@ -99,6 +106,7 @@ class EventBuilder:
             result.captured_at,
             result.width,
             result.height,
+            result.source_time,
         )
         return FrameErrorEvent(context, result.code, result.message, now)
 

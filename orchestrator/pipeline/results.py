@@ -28,6 +28,8 @@ class Failed:
     """None when the frame could not be decoded at all."""
     code: FrameErrorCode
     message: str
+    source_time: float | None = None
+    """Unix time of capture on the source's side, when the source states or anchors one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,4 +44,14 @@ Result = Inferred | Failed | Expired | StatusMarker
 
 def failed(frame: Frame, code: FrameErrorCode, message: str) -> Failed:
     height, width = frame.image.shape[:2]
-    return Failed(frame.stream_id, frame.seq, frame.source_ts_s, frame.captured_at, width, height, code, message)
+    return Failed(
+        frame.stream_id,
+        frame.seq,
+        frame.source_ts_s,
+        frame.captured_at,
+        width,
+        height,
+        code,
+        message,
+        frame.source_time,
+    )

@@ -40,6 +40,7 @@ async def test_live_hls_is_processed_whole_and_timed_from_capture(grpc_url: str,
     assert found, "frames were processed"
     captured = [e["captured_at"] for e in found]
     assert captured == sorted(set(captured)), "each frame once, in capture order"
+    assert all(e["source_time"] == pytest.approx(e["captured_at"], abs=1e-5) for e in found), "the playlist's dates"
     steps = [round(b - a, 3) for a, b in itertools.pairwise(captured)]
     assert statistics.median(steps) == pytest.approx(1 / TEST_FPS, abs=0.002), "the encoder's clock"
     glass = statistics.median(e["latency_ms"]["glass_to_event"] for e in found)

@@ -1,12 +1,13 @@
 """Event building for a calibrated camera: pitch positions, speeds, zones in order, other resolutions."""
 
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from orchestrator.config.camera import CameraPitch, CameraSettings
-from orchestrator.events.model import DetectionEvent, ZoneEvent, ZoneTransition
+from orchestrator.events.model import DetectionEvent, ZoneEvent, ZoneTransition, to_json_dict
 from orchestrator.pipeline.event_builder import EventBuilder
 from orchestrator.pipeline.results import Inferred
 from orchestrator.pitch.calibration import fit_calibration
@@ -124,3 +125,12 @@ def test_the_ball_stands_at_its_box_centre() -> None:
     event = EventBuilder("cam", "run", Tracker(), ball_camera).detections(inferred(0, [person(20.0, 30.0)]), 0.0)
     point = event[0].detections[0].pitch  # type: ignore[union-attr]
     assert point is not None and point.y_m == pytest.approx(29.0, abs=1e-3)  # the box centre, 1 m above the feet
+
+
+def test_the_sources_own_capture_time_reaches_the_event() -> None:
+    work = inferred(3, [person(20.0, 30.0)])
+    dated = Inferred(replace(work.frame, source_time=1_800_000_000.25), work.detections, 0.0, 1.0, "local")
+    event = EventBuilder("cam", "run", Tracker()).detections(dated, 0.0)[0]
+    assert to_json_dict(event)["source_time"] == 1_800_000_000.25
+    undated = EventBuilder("cam", "run", Tracker()).detections(work, 0.0)[0]
+    assert "source_time" not in to_json_dict(undated)
