@@ -5,8 +5,14 @@ file's own size: a 109 KB PNG declaring 30000 x 30000 pixels decodes into 2.7 GB
 header first (PNG, JPEG, BMP, GIF, WebP, TIFF; a few dozen bytes, no decoding) and checked against the limits,
 and only then is the image decoded. A format whose size cannot be read this way is not decoded at all.
 
-Whoever decodes (the orchestrator's image-folder source and video readers today; the models may adopt it) uses
-:func:`check_size` / :func:`check_encoded` / :func:`decode_image_file` from here, so the limits are one set.
+A size within the limits can still be a bomb: a 631-byte JPEG declaring 8000 x 8000 is decoded anyway (libjpeg
+fills the missing blocks) into 192 MB in about 0.6 s of CPU, 400,000 times what a real frame costs per byte
+received. So an image larger than a Full HD frame must also bring at least one encoded byte per
+MAX_PIXELS_PER_BYTE pixels it declares.
+
+Whoever decodes (the orchestrator's image-folder source and video readers, the ``preprocess`` model for frames
+sent to Triton) uses :func:`check_size` / :func:`check_encoded` / :func:`decode_image_file` from here, so the
+limits are one set.
 """
 
 import struct
@@ -24,6 +30,14 @@ MAX_IMAGE_PIXELS: Final = MAX_IMAGE_SIDE * MAX_IMAGE_SIDE
 """Largest width x height: 64 Mpx, about 200 MB once decoded as BGR."""
 MAX_ENCODED_BYTES: Final = 64 * 1024 * 1024
 """Largest encoded image read into memory; an 8K PNG is well under this."""
+MAX_PIXELS_PER_BYTE: Final = 4096
+"""Most pixels an encoded image may declare per byte of its file (above FREE_PIXELS). Real pictures stay far
+below: a Huffman-coded JPEG spends at least one bit per 8x8 block and scan, so even a black progressive greyscale
+one stays near 256 (a black 4K JPEG from OpenCV: 64); deflate cannot compress beyond 1032:1, so an 8-bit PNG
+stays under 1032 (black 4K: 1020 greyscale, 342 BGR). Only near-blank 1-bit PNGs (up to ~8000) and lossless WebP
+(a black 4K frame: 21,000) pass it, and they hold nothing to detect. The 631-byte bomb declares 101,000."""
+FREE_PIXELS: Final = 1920 * 1080
+"""Up to one Full HD frame the bytes-per-pixel budget does not apply: decoding it costs what a normal frame does."""
 
 _PNG_SIGNATURE: Final = b"\x89PNG\r\n\x1a\n"
 # JPEG start-of-frame markers (baseline, extended, progressive, lossless, arithmetic): they carry the size.
@@ -60,9 +74,23 @@ def check_encoded(data: bytes, what: str) -> ImageSize:
         raise DecodeLimitError(f"{what} is {len(data)} bytes, above the limit of {MAX_ENCODED_BYTES}")
     size = declared_size(data)
     if size is None:
-        raise DecodeLimitError(f"{what}: not a PNG, JPEG, BMP, GIF, WebP or TIFF whose header states its size")
+        raise DecodeLimitError(
+            f"{what}: not an image pitchside decodes (no PNG, JPEG, BMP, GIF, WebP or TIFF header stating its size)"
+        )
     check_size(size.width, size.height, what)
+    check_pixels_per_byte(size, len(data), what)
     return size
+
+
+def check_pixels_per_byte(size: ImageSize, encoded_bytes: int, what: str) -> None:
+    """Raise DecodeLimitError when ``what`` declares more pixels than its ``encoded_bytes`` can hold in a real
+    picture (above FREE_PIXELS, more than MAX_PIXELS_PER_BYTE per byte): a decompression bomb."""
+    pixels = size.width * size.height
+    if pixels > FREE_PIXELS and pixels > MAX_PIXELS_PER_BYTE * encoded_bytes:
+        raise DecodeLimitError(
+            f"{what} declares {size.width}x{size.height} pixels in only {encoded_bytes} bytes, above the decode "
+            f"limit of {MAX_PIXELS_PER_BYTE} pixels per encoded byte for images over {FREE_PIXELS} pixels"
+        )
 
 
 def decode_image_file(path: Path) -> npt.NDArray[np.uint8]:

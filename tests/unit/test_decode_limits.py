@@ -7,17 +7,21 @@ import cv2
 import numpy as np
 import pytest
 
+from orchestrator.paths import MEDIA_DIR
 from orchestrator.sources.capture import FrameDecodeError, ImageDirectoryReader
 from orchestrator.vision.decode_limits import (
+    FREE_PIXELS,
     MAX_IMAGE_SIDE,
+    MAX_PIXELS_PER_BYTE,
     DecodeLimitError,
     ImageSize,
     check_encoded,
+    check_pixels_per_byte,
     check_size,
     declared_size,
     decode_image_file,
 )
-from tests.image_bombs import BOMB_SIDE, png_bomb
+from tests.image_bombs import BOMB_SIDE, JPEG_BOMB_SIDE, jpeg_bomb, png_bomb
 
 
 def encoded(suffix: str, width: int = 37, height: int = 21, params: list[int] | None = None) -> bytes:
@@ -71,8 +75,51 @@ def test_limits_per_side_and_in_all() -> None:
 )
 def test_unknown_or_truncated_headers_are_not_decoded(data: bytes) -> None:
     assert declared_size(data) is None
-    with pytest.raises(DecodeLimitError, match="header states its size"):
+    with pytest.raises(DecodeLimitError, match=r"x: not an image pitchside decodes \(no PNG, JPEG.* its size\)"):
         check_encoded(data, "x")
+
+
+def test_a_jpeg_bomb_within_the_side_limits_is_refused_by_its_pixels_per_byte() -> None:
+    bomb = jpeg_bomb()
+    assert len(bomb) < 700 and declared_size(bomb) == ImageSize(JPEG_BOMB_SIDE, JPEG_BOMB_SIDE)
+    check_size(JPEG_BOMB_SIDE, JPEG_BOMB_SIDE, "within the side and pixel limits")
+    with pytest.raises(
+        DecodeLimitError, match=rf"declares 8000x8000 pixels in only {len(bomb)} bytes, above the decode limit of 4096 "
+    ):
+        check_encoded(bomb, "bomb.jpg")
+
+
+def test_pixels_per_byte_budget_boundaries() -> None:
+    check_pixels_per_byte(ImageSize(FREE_PIXELS, 1), 1, "free")  # up to a Full HD frame's pixels: no budget
+    with pytest.raises(DecodeLimitError):
+        check_pixels_per_byte(ImageSize(FREE_PIXELS + 1, 1), 1, "one pixel over")
+    check_pixels_per_byte(ImageSize(MAX_PIXELS_PER_BYTE, 1000), 1000, "exactly at the budget")
+    with pytest.raises(DecodeLimitError, match="4096 pixels per encoded byte for images over 2073600 pixels"):
+        check_pixels_per_byte(ImageSize(MAX_PIXELS_PER_BYTE + 1, 1000), 1000, "one pixel over")
+
+
+@pytest.mark.parametrize(
+    ("suffix", "image", "params"),
+    [
+        (".jpg", np.zeros((2160, 3840, 3), np.uint8), []),  # black 4K: 64 pixels per byte
+        (".jpg", np.zeros((2160, 3840), np.uint8), [cv2.IMWRITE_JPEG_PROGRESSIVE, 1, cv2.IMWRITE_JPEG_OPTIMIZE, 1]),
+        (".png", np.zeros((2160, 3840, 3), np.uint8), [cv2.IMWRITE_PNG_COMPRESSION, 9]),
+        (".png", np.zeros((2160, 3840), np.uint8), [cv2.IMWRITE_PNG_COMPRESSION, 9]),  # 1020, deflate's ceiling
+        (".webp", np.zeros((1080, 1920, 3), np.uint8), [cv2.IMWRITE_WEBP_QUALITY, 101]),  # Full HD: budget free
+    ],
+)
+def test_the_most_compressible_real_pictures_pass_the_budget(suffix: str, image: np.ndarray, params: list[int]) -> None:
+    ok, data = cv2.imencode(suffix, image, params)
+    assert ok
+    assert check_encoded(data.tobytes(), "blank") == ImageSize(image.shape[1], image.shape[0])
+
+
+def test_real_stills_pass_the_limits() -> None:
+    for path in sorted(MEDIA_DIR.glob("*.png")):
+        size = check_encoded(path.read_bytes(), path.name)
+        for suffix in (".png", ".jpg"):
+            ok, data = cv2.imencode(suffix, cv2.resize(cv2.imread(str(path)), (3840, 2160)))
+            assert ok and check_encoded(data.tobytes(), path.name) == ImageSize(3840, 2160), size
 
 
 def test_image_folder_fails_the_bomb_frame_only(tmp_path: Path) -> None:

@@ -1,0 +1,80 @@
+"""Clients that loop a decode bomb at the detection ensemble, each its own process with its own gRPC channel."""
+
+import asyncio
+import multiprocessing
+import multiprocessing.synchronize
+import os
+import time
+from collections import Counter
+from types import TracebackType
+from typing import Self
+
+from orchestrator.triton.client import DetectionClient
+from orchestrator.triton.errors import TritonError
+from tests.image_bombs import jpeg_bomb
+
+ANSWER_CHARS = 160
+"""Answers are counted by kind: the error type and the first characters of its message."""
+
+
+class BombClients:
+    """``with BombClients(url, 2) as bombers:`` loops the bomb from 2 processes until the block ends;
+    ``bombers.answers`` then counts what the server answered ("decoded", or the error)."""
+
+    def __init__(self, url: str, count: int, bomb: bytes | None = None, niceness: int = 0) -> None:
+        """``bomb``: what to send (default: tests.image_bombs.jpeg_bomb()); ``niceness``: the processes' nice
+        increment, to leave the CPU they use themselves to the server (as clients on other machines would)."""
+        context = multiprocessing.get_context("spawn")
+        self._stop = context.Event()
+        self._started = context.Semaphore(0)
+        self._results: multiprocessing.Queue[Counter[str]] = context.Queue()
+        body = jpeg_bomb() if bomb is None else bomb
+        args = (url, body, niceness, self._stop, self._started, self._results)
+        self._processes = [context.Process(target=_loop, args=args, daemon=True) for _ in range(count)]
+        self.answers: Counter[str] = Counter()
+
+    def __enter__(self) -> Self:
+        for process in self._processes:
+            process.start()
+        deadline = time.monotonic() + 60
+        for _ in self._processes:  # each has its first answer: it is really looping
+            if not self._started.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                raise TimeoutError("a bomb client did not get its first answer within 60 s")
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._stop.set()
+        for _ in self._processes:
+            self.answers.update(self._results.get(timeout=120))
+        for process in self._processes:
+            process.join(timeout=30)
+
+
+def _loop(
+    url: str,
+    bomb: bytes,
+    niceness: int,
+    stop: multiprocessing.synchronize.Event,
+    started: multiprocessing.synchronize.Semaphore,
+    results: "multiprocessing.Queue[Counter[str]]",
+) -> None:
+    os.nice(niceness)
+    results.put(asyncio.run(_send_until_stopped(url, bomb, stop, started)))
+
+
+async def _send_until_stopped(
+    url: str, bomb: bytes, stop: multiprocessing.synchronize.Event, started: multiprocessing.synchronize.Semaphore
+) -> Counter[str]:
+    answers: Counter[str] = Counter()
+    async with DetectionClient.connect(url, timeout_s=120) as client:
+        while not stop.is_set():
+            try:
+                await client.detect_encoded(bomb)
+                answers["decoded"] += 1
+            except TritonError as exc:
+                answers[f"{type(exc).__name__}: {str(exc)[:ANSWER_CHARS]}"] += 1
+            if answers.total() == 1:
+                started.release()
+    return answers
