@@ -56,7 +56,8 @@ def fake_tensorrt(io: list[tuple[str, bool, str, tuple[int, ...]]], loads: bool 
 
 
 SERVED = [("images", True, "UINT8", (-1, 416, 416, 3)), ("LETTERBOX", True, "FLOAT", (-1, 5)),
-          ("DETECTIONS", False, "FLOAT", (-1, 300, 6)), ("NUM_DETECTIONS", False, "INT32", (-1, 1))]  # fmt: skip
+          ("DETECTIONS", False, "FLOAT", (-1, 300, 6)), ("NUM_DETECTIONS", False, "INT32", (-1, 1)),
+          ("CLASS_SCORES", False, "FLOAT", (-1, 80))]  # fmt: skip
 
 
 @pytest.fixture
