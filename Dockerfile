@@ -1,11 +1,12 @@
 # syntax=docker/dockerfile:1.7
-# pitchside images, one Dockerfile, three targets:
+# pitchside images, one Dockerfile, two targets:
 #   orchestrator  the `pitchside` CLI (streams frames to Triton, events to AWS)      python:3.11-slim, uid 10001
 #   triton        Triton 2.51 (NGC 24.10) + what the Python-backend models import   uid 1000 (triton-server)
-#   plan-builder  builds the detector's TensorRT plan on the serving GPU at pod start (NGC tensorrt 24.10)
+# TensorRT plans are built by docker/model-builder.Dockerfile's image (the model-build Job), never in these.
 # Build and run commands: docs/DEPLOY.md.
 
-# One NGC release for Triton and TensorRT: a plan only loads in the TensorRT version that built it.
+# One NGC release for Triton and TensorRT (docker/model-builder.Dockerfile uses the same): a plan only loads in
+# the TensorRT version that built it.
 ARG NGC_RELEASE=24.10
 ARG PYTHON_IMAGE=python:3.11.11-slim-bookworm
 
@@ -22,12 +23,6 @@ COPY pyproject.toml README.md ./
 COPY orchestrator orchestrator
 RUN /opt/venv/bin/pip install --no-cache-dir --constraint docker/orchestrator-constraints.txt . \
     && /opt/venv/bin/python -c "import numpy; assert numpy.__version__ < '2', numpy.__version__"
-
-# ---- gpu-repository: the model repository rendered for the GPU profile (config only, no GPU needed) -----
-FROM build AS gpu-repository
-COPY model_repository model_repository
-RUN /opt/venv/bin/pitchside repo render --profile gpu --model-repository model_repository \
-        --out /opt/pitchside/model_repository_gpu
 
 # ---- orchestrator ----------------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS orchestrator
@@ -63,18 +58,10 @@ RUN python3 -c "import site; open(site.getsitepackages()[0] + '/pitchside.pth', 
     && python3 -c "import orchestrator.contract, orchestrator.repository.parameters, \
 orchestrator.vision.frame_input, orchestrator.vision.letterbox, orchestrator.vision.onnx_detector, \
 orchestrator.vision.preprocess"
-# The CPU profile's repository is baked in; the GPU profile is written to /models by plan-builder instead.
+# The CPU profile's repository is baked in; the GPU overlay serves the S3 model store instead (docs/DEPLOY.md).
 COPY model_repository /models
 USER 1000:1000
 EXPOSE 8000 8001 8002
 CMD ["tritonserver", "--model-repository=/models", "--http-port=8000", "--grpc-port=8001", "--metrics-port=8002", \
      "--strict-readiness=true", "--exit-on-error=true", "--exit-timeout-secs=25"]
 
-# ---- plan-builder ----------------------------------------------------------------------------------------
-FROM nvcr.io/nvidia/tensorrt:${NGC_RELEASE}-py3 AS plan-builder
-COPY --from=gpu-repository /opt/pitchside/model_repository_gpu /opt/pitchside/model_repository_gpu
-COPY model_repository/detector/1/model.onnx /opt/pitchside/detector.onnx
-COPY docker/build-plan.sh /usr/local/bin/pitchside-build-plan
-USER 1000:1000
-ENTRYPOINT ["pitchside-build-plan"]
-CMD ["/models"]

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from orchestrator.cli import bench, config, convert, detect, journal, model, repo, run, serve
+from orchestrator.cli import bench, config, detect, journal, model, repo, run, serve
 from orchestrator.cli.logs import LogFormat, LogLevel, configure_logging
 
 app = typer.Typer(
@@ -19,7 +19,6 @@ app.command("serve")(serve.serve)
 app.command("detect")(detect.detect)
 app.add_typer(bench.app, name="bench")
 app.add_typer(repo.app, name="repo")
-app.add_typer(convert.app, name="convert")
 app.add_typer(journal.app, name="journal")
 app.add_typer(model.app, name="model")
 app.add_typer(config.app, name="config")

@@ -14,9 +14,10 @@ from tests.deploy import checks
 STORE_SECRET: Final = "triton-model-store"
 """The Secret whose keys (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) Triton's S3 client reads as variables."""
 REGION_VARIABLE: Final = "AWS_DEFAULT_REGION"
-PLAN_TOOLS: Final = ("trtexec", "polygraphy", "build-plan", "model build", "convert onnx-to-trt")
+PLAN_TOOLS: Final = ("trtexec", "polygraphy", "model build")
 """Words in a container's command or args that mean it builds a TensorRT plan."""
-PLAN_BUILDER_IMAGES: Final = frozenset({"plan-builder"})
+PLAN_BUILDER_IMAGES: Final = frozenset({"model-builder"})
+"""Images that build plans: the model-build Job's (docker/model-builder.Dockerfile)."""
 HTTPS: Final = 443
 METADATA_SERVICE: Final = "169.254.169.254/32"
 

@@ -1,15 +1,11 @@
 """Images, ports, probes, commands and metric names agree across the manifests, the Dockerfile and the code."""
 
-import os
-import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
 import typer
 import yaml
 
-from orchestrator.repository.tensorrt import TensorRtBuild, trtexec_command
 from orchestrator.triton.embedded import DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT, DEFAULT_METRICS_PORT
 from tests.deploy import checks
 
@@ -17,8 +13,6 @@ pytestmark = pytest.mark.deploy
 
 OVERLAYS = [overlay.name for overlay in checks.overlays()]
 TRITON_PORTS = {"http": DEFAULT_HTTP_PORT, "grpc": DEFAULT_GRPC_PORT, "metrics": DEFAULT_METRICS_PORT}
-BUILD_PLAN = checks.PROJECT_ROOT / "docker" / "build-plan.sh"
-DETECTOR_ONNX = checks.PROJECT_ROOT / "model_repository" / "detector" / "1" / "model.onnx"
 
 
 def _triton(resources) -> dict:
@@ -90,80 +84,6 @@ def test_the_cli_command_the_images_run_exists(stages) -> None:
     command = _cli_command(argv[0])
     assert command is not None, f"the orchestrator image runs `pitchside {argv[0]}`, which the CLI does not have"
     assert {a for a in argv if a.startswith("--")} <= _option_names(command)
-
-
-def test_the_repo_render_call_in_the_dockerfile_matches_the_cli(stages) -> None:
-    (run,) = [r for r in stages["gpu-repository"].values("RUN") if "pitchside repo render" in r]
-    command = _cli_command("repo", "render")
-    assert command is not None
-    used = {word for word in run.split() if word.startswith("--")}
-    assert used <= _option_names(command), used - _option_names(command)
-
-
-def _fake_trtexec(tmp_path: Path) -> tuple[Path, Path]:
-    log = tmp_path / "trtexec.args"
-    fake = tmp_path / "trtexec"
-    fake.write_text(
-        "#!/usr/bin/env bash\n"
-        f'printf "%s\\n" "$@" > "{log}"\n'
-        'for a in "$@"; do case "$a" in --saveEngine=*) echo plan > "${a#--saveEngine=}";; esac; done\n'
-    )
-    fake.chmod(0o755)
-    return fake, log
-
-
-def _rendered_gpu_repository(tmp_path: Path) -> Path:
-    out = tmp_path / "gpu-repository"
-    subprocess.run(
-        [str(Path(os.sys.executable).parent / "pitchside"), "repo", "render", "--profile", "gpu", "--out", str(out)],
-        check=True,
-        capture_output=True,
-    )
-    return out
-
-
-def test_build_plan_script_builds_the_plan_the_cli_would_and_lays_out_the_repository(tmp_path) -> None:
-    fake, log = _fake_trtexec(tmp_path)
-    out = tmp_path / "models"
-    env = {
-        **os.environ,
-        "TRTEXEC": str(fake),
-        "PITCHSIDE_GPU_REPOSITORY": str(_rendered_gpu_repository(tmp_path)),
-        "PITCHSIDE_DETECTOR_ONNX": str(DETECTOR_ONNX),
-    }
-    subprocess.run(["bash", str(BUILD_PLAN), str(out)], env=env, check=True, capture_output=True)
-    assert (out / "detector" / "1" / "model.plan").read_text() == "plan\n"
-    assert not list(out.rglob("*.partial"))
-    assert {p.name for p in out.iterdir()} == {"detection", "preprocess", "detector"}
-    script_flags = set(log.read_text().split()) - {"--skipInference"}
-    cli = trtexec_command(TensorRtBuild(DETECTOR_ONNX, out / "detector" / "1" / "model.plan.partial", 64, 32))
-    assert script_flags == set(cli[1:])
-
-
-def test_build_plan_script_fails_without_an_onnx_graph(tmp_path) -> None:
-    fake, _ = _fake_trtexec(tmp_path)
-    env = {
-        **os.environ,
-        "TRTEXEC": str(fake),
-        "PITCHSIDE_GPU_REPOSITORY": str(_rendered_gpu_repository(tmp_path)),
-        "PITCHSIDE_DETECTOR_ONNX": str(tmp_path / "missing.onnx"),
-    }
-    result = subprocess.run(["bash", str(BUILD_PLAN), str(tmp_path / "m")], env=env, capture_output=True, text=True)
-    assert result.returncode == 2 and "no ONNX graph" in result.stderr
-
-
-def test_build_plan_defaults_match_the_gpu_detector_config(tmp_path) -> None:
-    from orchestrator.contract import DETECTOR_INPUT, DETECTOR_MODEL, LETTERBOX
-    from orchestrator.repository.model_config import load_repository
-
-    config = load_repository(_rendered_gpu_repository(tmp_path))[DETECTOR_MODEL].config
-    script = BUILD_PLAN.read_text()
-    dims = next(i.dims for i in config.input if i.name == DETECTOR_INPUT)
-    assert f'max_batch="${{PITCHSIDE_MAX_BATCH:-{config.max_batch_size}}}"' in script
-    assert f'dims="${{PITCHSIDE_INPUT_DIMS:-{"x".join(map(str, dims))}}}"' in script
-    assert f'input_name="{DETECTOR_INPUT}"' in script
-    assert f'letterbox_name="{LETTERBOX}"' in script
-    assert [i.name for i in config.input] == [DETECTOR_INPUT, LETTERBOX]
 
 
 def test_the_hpa_metric_is_the_one_prometheus_adapter_serves(rendered) -> None:

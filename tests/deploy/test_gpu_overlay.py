@@ -68,13 +68,22 @@ def test_dev_asks_for_no_gpu_and_serves_the_images_repository(rendered, stages) 
 # ---- the checks catch an overlay that builds per pod again or serves something else ------------------------
 
 
-def test_a_plan_builder_init_container_is_caught(rendered) -> None:
+def test_a_plan_building_init_container_is_caught(rendered) -> None:
     resources, _ = _broken(rendered)
     spec = checks.one(resources, "Deployment", "triton")["spec"]["template"]["spec"]
-    spec["initContainers"] = [{"name": "plan-builder", "image": "pitchside/plan-builder:0.1.0", "args": ["/models"]}]
+    spec["initContainers"] = [{"name": "build", "image": "pitchside/model-builder:0.1.0", "args": ["model", "build"]}]
     assert model_store.store_serving_problems(resources) == [
-        "Deployment/triton: init container plan-builder (pitchside/plan-builder:0.1.0) runs in every Triton pod: "
+        "Deployment/triton: init container build (pitchside/model-builder:0.1.0) runs in every Triton pod: "
         "plans come validated from the model store, never built per pod"
+    ]
+
+
+def test_a_container_from_the_model_builder_image_is_caught(rendered) -> None:
+    resources, _ = _broken(rendered)
+    spec = checks.one(resources, "Deployment", "triton")["spec"]["template"]["spec"]
+    spec["containers"].append({"name": "builder", "image": "pitchside/model-builder:0.1.0", "args": ["--help"]})
+    assert model_store.store_serving_problems(resources) == [
+        "Deployment/triton: container builder builds a TensorRT plan in the pod"
     ]
 
 

@@ -297,13 +297,6 @@ def test_cli_validate_with_a_plan_out_of_tolerance_fails_and_says_so_in_the_repo
     assert "FAILED | DETECTIONS" in written["tensorrt_parity"]["why"]
 
 
-def test_convert_onnx_to_trt_dry_run_prints_the_same_trtexec_command(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["convert", "onnx-to-trt", "--out", str(tmp_path / "m.plan"), "--dry-run"])
-    assert result.exit_code == 0, result.output
-    assert result.output.startswith("trtexec --onnx=")
-    assert "--maxShapes=images:64x416x416x3,LETTERBOX:64x5" in result.output
-
-
 def test_cli_tensorrt_options_without_the_gpu_profile_are_refused(repository: Path) -> None:
     result = CliRunner().invoke(app, ["model", "build", "--repository", str(repository), "--int8"])
     assert result.exit_code == 2
