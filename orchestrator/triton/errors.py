@@ -23,7 +23,9 @@ class InferenceExpiredError(InferenceTimeoutError):
 
 
 class InferenceRejectedError(TritonError):
-    """The server refused this request (bad frame, wrong dtype...): retrying the same frame cannot help."""
+    """The server refused this request (gRPC INVALID_ARGUMENT and kin: a bad or oversized frame, a decode bomb,
+    a wrong dtype...): retrying the same frame cannot help. The message says why and names the limit; for a
+    request that batches several images it starts with the bad one, "item 3 of 8 (batch index 2): ..."."""
 
 
 class InferenceFailedError(TritonError):

@@ -26,6 +26,9 @@ from tests.image_bombs import jpeg_bomb, png_bomb
 
 pytestmark = pytest.mark.integration
 
+MIXED_ROUNDS = 3
+"""Rounds of good and bad frames sent at once, until one of them was batched by Triton's dynamic batcher."""
+
 BAD_FRAMES = {
     "empty bytes": ("encoded", b"", "encoded image is empty"),
     "not an image": ("encoded", b"this is not an image at all" * 10, "not an image"),
@@ -104,14 +107,28 @@ async def test_a_client_batch_with_one_bad_image_names_it_and_is_rejected(grpc_u
 async def test_bad_frames_batched_with_good_ones_fail_alone(grpc_url: str) -> None:
     good = cv2.imread(str(MEDIA_DIR / "basketball1.png"))
     bad = [BAD_FRAMES[c] for c in ("empty bytes", "not an image", "zero-sized array", "too large")] * 3
-    before = await server_counts(grpc_url)
     async with DetectionClient.connect(grpc_url) as client:
         expected = await client.detect_raw(good)
-        calls = []
-        for kind, payload, _ in bad:  # interleave so each dynamic batch mixes good and bad frames
-            calls += [client.detect_raw(good), send(client, kind, payload)]
-        results = await asyncio.gather(*calls, return_exceptions=True)
+        # The batcher only batches what arrives while the instance is busy: on a loaded machine a round's requests
+        # may happen to arrive one by one, so up to three rounds, every one checked in full.
+        for _ in range(MIXED_ROUNDS):
+            executions, inferences = await mixed_round(grpc_url, client, good, expected, bad)
+            if executions < inferences - 1:
+                break
+        else:
+            pytest.fail(f"the dynamic batcher batched none of {MIXED_ROUNDS} rounds of mixed requests")
         after_batch = await client.detect_raw(good)
+    assert len(after_batch) == len(expected), "the server keeps serving after the mixed batch"
+
+
+async def mixed_round(grpc_url: str, client: DetectionClient, good: np.ndarray, expected, bad: list) -> tuple[int, int]:
+    """Good and bad frames sent at once, interleaved so each dynamic batch mixes them; (executions, inferences)
+    of preprocess for the round."""
+    before = await server_counts(grpc_url)
+    calls = []
+    for kind, payload, _ in bad:
+        calls += [client.detect_raw(good), send(client, kind, payload)]
+    results = await asyncio.gather(*calls, return_exceptions=True)
     after = await server_counts(grpc_url)
 
     goods, bads = results[0::2], results[1::2]
@@ -122,7 +139,6 @@ async def test_bad_frames_batched_with_good_ones_fail_alone(grpc_url: str) -> No
     for result, (_, _, message) in zip(bads, bad, strict=True):
         assert isinstance(result, InferenceRejectedError) and message in str(result), result
     inferences, executions, detector_inferences = (a - b for a, b in zip(after, before, strict=True))
-    assert inferences == len(calls) + 2, "every request reached preprocess"
-    assert executions < inferences - 1, "requests were really batched together by the dynamic batcher"
-    assert detector_inferences == len(goods) + 2, "only the good frames went on to the detector"
-    assert len(after_batch) == len(expected), "the server keeps serving after the mixed batch"
+    assert inferences == len(calls), "every request reached preprocess"
+    assert detector_inferences == len(goods), "only the good frames went on to the detector"
+    return executions, inferences
