@@ -3,8 +3,10 @@
 1. **Stage**: the version's files (from the store, checked against its manifest) are loaded under a candidate name
    (``<model>__candidate``) through Triton's load API; live traffic never sees it.
 2. **Check through the server**: the golden frames go through the candidate; its detections must pass the accuracy
-   gate against the same graph run here by ONNX Runtime. A candidate that fails to load or to match is unloaded and
-   the rollout stops: nothing served changed.
+   gate against the version's served graph run here by ONNX Runtime (``<version>/model.onnx``: on a CPU store the
+   file the candidate serves, on a GPU store the graph its TensorRT plans were built from, kept beside them; it
+   must be the graph the version's validation report judged). A candidate that fails to load or to match is
+   unloaded and the rollout stops: nothing served changed.
 3. **Move traffic**: the model is reloaded with only the new version in its version policy. Triton loads it beside
    the old one, sends new requests to it once it is ready, lets in-flight requests finish on the old one, then
    unloads the old one: no request fails because of the swap.
@@ -15,6 +17,8 @@
 Needs a Triton started with explicit model control (``pitchside serve`` does this for an s3:// repository).
 """
 
+import asyncio
+import hashlib
 import logging
 import tempfile
 from collections.abc import Callable
@@ -53,6 +57,16 @@ class RolloutResult:
     gate: GateReport
 
 
+@dataclass(frozen=True)
+class Reference:
+    """What the candidate must answer: the version's served graph run here on every golden frame."""
+
+    input_size: int
+    """S of the (S, S, 3) letterboxed frames the graph takes."""
+    detections: dict[str, Rows]
+    """Golden frame name -> (N, 6) rows (x1, y1, x2, y2, score, class_id) in source pixels."""
+
+
 Progress = Callable[[str], None]
 
 
@@ -61,11 +75,12 @@ async def rollout(
 ) -> RolloutResult:
     """Stage, check, move traffic, confirm, pin the version in the store's config (see the module docstring).
     Raises RolloutError when it stops."""
+    reference = await asyncio.to_thread(reference_detections, published, golden)
     control = grpcclient.InferenceServerClient(url)
     try:
         previous = await _ready_versions(control, published.model)
         progress(f"{published.model}: serving version(s) {', '.join(previous) or 'none'}")
-        gate = await _stage_and_check(control, url, published, golden, progress)
+        gate = await _stage_and_check(control, url, published, reference, golden, progress)
         progress(f"moving traffic to {published.model} version {published.version}")
         await _load(control, published.model, _config(published, published.model, [published.version]))
         await _confirm_or_roll_back(control, url, published, previous, golden[0])
@@ -77,8 +92,8 @@ async def rollout(
 
 
 async def _stage_and_check(
-    control: grpcclient.InferenceServerClient, url: str, published: PublishedVersion, golden: list[GoldenFrame],
-    progress: Progress,
+    control: grpcclient.InferenceServerClient, url: str, published: PublishedVersion, reference: Reference,
+    golden: list[GoldenFrame], progress: Progress,
 ) -> GateReport:  # fmt: skip
     candidate = published.model + CANDIDATE_SUFFIX
     files = {
@@ -87,7 +102,7 @@ async def _stage_and_check(
     progress(f"staging version {published.version} as {candidate}")
     try:
         await _load(control, candidate, _config(published, candidate, [published.version]), files)
-        gate = await _check_candidate(url, candidate, published, golden)
+        gate = await _check_candidate(url, candidate, reference, golden)
     finally:
         await _unload_quietly(control, candidate)
     progress(
@@ -99,24 +114,35 @@ async def _stage_and_check(
     return gate
 
 
-async def _check_candidate(
-    url: str, candidate: str, published: PublishedVersion, golden: list[GoldenFrame]
-) -> GateReport:
+def reference_detections(published: PublishedVersion, golden: list[GoldenFrame]) -> Reference:
+    """Run the version's served graph here on every golden frame (before the server is touched). RolloutError when
+    the version has no graph, or not the one its validation report judged, or it does not load."""
+    where = f"{published.model} version {published.version}"
     graph = published.files.get(f"{published.version}/{SERVED_FILE}")
     if graph is None:
-        raise RolloutError(f"version {published.version} has no {SERVED_FILE} to check the server's answers against")
+        raise RolloutError(f"{where} has no {SERVED_FILE} to check the server's answers against; nothing changed")
+    validated = (published.manifest.get("validation") or {}).get("served_sha256")
+    if validated is not None and hashlib.sha256(graph).hexdigest() != validated:
+        raise RolloutError(f"{where}: {SERVED_FILE} is not the graph its validation report judged; nothing changed")
     with tempfile.TemporaryDirectory(prefix="pitchside-rollout-") as scratch:
         path = Path(scratch) / SERVED_FILE
         path.write_bytes(graph)
-        local = OnnxDetector.load(path)
-        async with DetectionClient.connect(url, candidate) as client:
-            served = {frame.name: await _served_rows(client, local.input_size, frame) for frame in golden}
+        try:
+            local = OnnxDetector.load(path)
+        except Exception as exc:  # onnxruntime raises several unrelated types for a bad file
+            raise RolloutError(f"{where}: {SERVED_FILE} does not load here: {exc}; nothing changed") from exc
 
     def expected(frame: GoldenFrame) -> Rows:
         boxed, plan = letterbox(frame.image, local.input_size)
         return local.detect(boxed[None], plan.as_array()[None])[0]
 
-    return run_gate(golden, expected, lambda frame: served[frame.name])
+    return Reference(local.input_size, {frame.name: expected(frame) for frame in golden})
+
+
+async def _check_candidate(url: str, candidate: str, reference: Reference, golden: list[GoldenFrame]) -> GateReport:
+    async with DetectionClient.connect(url, candidate) as client:
+        served = {frame.name: await _served_rows(client, reference.input_size, frame) for frame in golden}
+    return run_gate(golden, lambda frame: reference.detections[frame.name], lambda frame: served[frame.name])
 
 
 async def _served_rows(client: DetectionClient, size: int, frame: GoldenFrame) -> Rows:

@@ -8,6 +8,9 @@ from it by a small, tested transformation at deploy time, so there is never a se
   with preferred sizes, several instances so copies overlap compute, CUDA graphs, and a queue policy that lets a
   live client's per-request timeout reject a frame that went stale in the queue instead of computing it. The
   Python pre-processing step (used only by clients that send full frames) gets instances sized to the node.
+  The served graph stays beside the plans (``1/model.onnx``, never loaded: the config names only plans) as the
+  reference ``pitchside model rollout`` judges a version's answers through the server against; the
+  researcher's source ONNX and the Python model are left out.
 """
 
 import shutil
@@ -151,9 +154,15 @@ def _copy(entry: ModelEntry, target: Path) -> None:
 
 
 def _render_tensorrt_detector(entry: ModelEntry, target: Path, plans: Mapping[str, Path], gpu: GpuSettings) -> None:
-    shutil.copytree(
-        entry.directory, target, ignore=shutil.ignore_patterns("__pycache__", "*.py", "*.onnx", CONFIG_FILE)
-    )
+    def cpu_only(directory: str, names: list[str]) -> set[str]:
+        """The Python model and caches anywhere; the config and the source ONNX beside it (not the version's
+        served graph: it is rollout's reference)."""
+        skipped = {n for n in names if n == "__pycache__" or n.endswith(".py")}
+        if Path(directory) == entry.directory:
+            skipped |= {n for n in names if n == CONFIG_FILE or n.endswith(".onnx")}
+        return skipped
+
+    shutil.copytree(entry.directory, target, ignore=cpu_only)
     capabilities = tuple(sorted(cc for cc in plans if cc))
     write_config(tensorrt_detector_config(entry.config, gpu, capabilities), target)
     (target / "1").mkdir(exist_ok=True)

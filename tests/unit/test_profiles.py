@@ -48,8 +48,9 @@ def test_gpu_profile_serves_per_architecture_plans_tuned_for_the_gpu(model_repos
     labelled = {o.name: o.label_filename for o in detector.output if o.label_filename}
     assert labelled == {"CLASS_SCORES": "labels.txt"}, "the plans serve the class names as the CPU profile does"
     assert filecmp.cmp(out / "detector" / "labels.txt", model_repository / "detector" / "labels.txt", shallow=False)
-    assert not (out / "detector" / "1" / "model.py").exists() and not (out / "detector" / "1" / "model.onnx").exists()
-    assert not (out / "detector" / "source.onnx").exists()
+    assert not (out / "detector" / "1" / "model.py").exists() and not (out / "detector" / "source.onnx").exists()
+    served = model_repository / "detector" / "1" / "model.onnx"
+    assert filecmp.cmp(out / "detector" / "1" / "model.onnx", served, shallow=False), "rollout's reference graph"
     assert [(g.kind, g.count) for g in rendered["preprocess"].config.instance_group] == [
         (pb.ModelInstanceGroup.KIND_CPU, 3)
     ]

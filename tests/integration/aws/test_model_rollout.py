@@ -20,17 +20,19 @@ from restartable_moto import RestartableMotoServer
 from orchestrator.config.run_config import Mode
 from orchestrator.modelstore.golden import GoldenFrame, load_golden
 from orchestrator.modelstore.publish import plan_publish, publish
-from orchestrator.modelstore.rollout import RolloutError, rollout
+from orchestrator.modelstore.rollout import RolloutError, reference_detections, rollout
 from orchestrator.modelstore.store_read import read_version
 from orchestrator.modelstore.store_uri import StoreUri
 from orchestrator.modelstore.validation import validate_detector
 from orchestrator.paths import MEDIA_DIR
 from orchestrator.repository.detector_build import DetectorBuild
 from orchestrator.repository.model_config import load_model
+from orchestrator.repository.profiles import Profile, render
 from orchestrator.sources.spec import parse_source
 from orchestrator.triton.client import DetectionClient
 from orchestrator.triton.embedded import EmbeddedTriton, EmbeddedTritonConfig, ServerPorts
 from orchestrator.vision.letterbox import letterbox
+from orchestrator.vision.onnx_detector import OnnxDetector
 from tests.pipeline_run import of_stream, run_and_read, session_config
 
 pytestmark = [pytest.mark.aws, pytest.mark.integration]
@@ -110,11 +112,20 @@ async def test_a_new_version_takes_over_mid_stream_without_losing_a_frame(
     assert "versions: 2" in served and "versions: 1" not in served, "a restarted Triton serves what is serving"
 
 
-async def test_a_version_that_fails_in_the_server_is_never_given_traffic(
-    serving: str, store: StoreUri, golden: list[GoldenFrame]
+@pytest.mark.parametrize(
+    ("broken", "stops"),
+    [
+        ("graph", "model.onnx is not the graph its validation report judged"),
+        ("config", "Triton could not load detector__candidate"),
+    ],
+)
+async def test_a_broken_version_is_never_given_traffic(
+    serving: str, store: StoreUri, golden: list[GoldenFrame], broken: str, stops: str
 ) -> None:
-    """Version 3 passed validation here but its graph is corrupted in the store (manifest and all): the staged
-    candidate cannot load, the rollout stops, version 1 keeps serving and stays pinned."""
+    """Version 3 is version 1 copied in the store with its manifest rewritten to match, validation report kept:
+    with its graph truncated it is refused before the server is touched; with a config asking for a GPU this
+    server lacks, the staged candidate fails to load. Either way the rollout stops, version 1 keeps serving and
+    stays pinned."""
     s3 = boto3.client("s3", endpoint_url=store.endpoint_url)
     manifest = json.loads(
         s3.get_object(Bucket=store.bucket, Key=store.key("detector", "1", "manifest.json"))["Body"].read()
@@ -124,17 +135,45 @@ async def test_a_version_that_fails_in_the_server_is_never_given_traffic(
         body = s3.get_object(Bucket=store.bucket, Key=store.key("detector", relative))["Body"].read()
         if relative.startswith("1/"):
             relative = "3/" + relative.removeprefix("1/")
-            body = body[: len(body) // 2] if relative.endswith("model.onnx") else body  # a truncated upload
+            truncated = broken == "graph" and relative.endswith("model.onnx")
+            body = body[: len(body) // 2] if truncated else body  # a truncated upload
             s3.put_object(Bucket=store.bucket, Key=store.key("detector", relative), Body=body)
         files[relative] = {"sha256": hashlib.sha256(body).hexdigest(), "bytes": len(body)}
     manifest.update(version=3, files=files)
+    if broken == "config":
+        manifest["config"] += "instance_group { kind: KIND_GPU count: 1 }\n"
     s3.put_object(Bucket=store.bucket, Key=store.key("detector", "3", "manifest.json"), Body=json.dumps(manifest))
     published = await read_version(store, "detector", 3)
-    with pytest.raises(RolloutError, match="nothing changed"):
+    with pytest.raises(RolloutError, match="nothing changed") as stopped:
         await rollout(serving, store, published, golden, lambda message: None)
+    assert stops in str(stopped.value)
     async with DetectionClient.connect(serving, "detector") as client:
         boxed, plan = letterbox(golden[0].image, await client.input_size())
         answer = await client.detect_letterboxed(boxed, plan)
     assert answer.model_version == "1" and len(answer) > 0
     served = s3.get_object(Bucket=store.bucket, Key=store.key("detector", "config.pbtxt"))["Body"].read().decode()
     assert "versions: 1" in served
+
+
+async def test_a_gpu_store_version_is_checked_against_the_graph_its_plans_were_built_from(
+    repository: Path, store: StoreUri, golden: list[GoldenFrame], tmp_path: Path
+) -> None:
+    """The GPU profile's plans cannot be served here (no TensorRT); what stopped its rollout comes before them: the
+    reference the server's answers are judged against, read from a GPU repository published to the store."""
+    plan = tmp_path / "model.sm86.plan"
+    plan.write_bytes(b"a TensorRT engine built on an A10G")
+    gpu = tmp_path / "gpu-repository"
+    render(repository, Profile.GPU, gpu, {"8.6": plan})
+    validation = validate_detector(DetectorBuild.of(load_model(repository / "detector")), "detector").as_json()
+    await publish(plan_publish(gpu / "detector", 1, validation), store)
+    published = await read_version(store, "detector", 1)
+    assert published.files["1/model.sm86.plan"] == plan.read_bytes()
+
+    reference = reference_detections(published, golden)
+
+    graph = OnnxDetector.load(repository / "detector" / "1" / "model.onnx")
+    assert reference.input_size == graph.input_size
+    for frame in golden:
+        boxed, box_plan = letterbox(frame.image, graph.input_size)
+        expected = graph.detect(boxed[None], box_plan.as_array()[None])[0]
+        assert len(expected) > 0 and (reference.detections[frame.name] == expected).all(), frame.name
