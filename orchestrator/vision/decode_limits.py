@@ -32,10 +32,11 @@ MAX_ENCODED_BYTES: Final = 64 * 1024 * 1024
 """Largest encoded image read into memory; an 8K PNG is well under this."""
 MAX_PIXELS_PER_BYTE: Final = 4096
 """Most pixels an encoded image may declare per byte of its file (above FREE_PIXELS). Real pictures stay far
-below: a Huffman-coded JPEG spends at least one bit per 8x8 block and scan, so even a black progressive greyscale
-one stays near 256 (a black 4K JPEG from OpenCV: 64); deflate cannot compress beyond 1032:1, so an 8-bit PNG
-stays under 1032 (black 4K: 1020 greyscale, 342 BGR). Only near-blank 1-bit PNGs (up to ~8000) and lossless WebP
-(a black 4K frame: 21,000) pass it, and they hold nothing to detect. The 631-byte bomb declares 101,000."""
+below: a Huffman-coded JPEG spends at least one bit per 8x8 block in a scan, 512 pixels per byte at the very most
+(a black progressive greyscale 4K JPEG: 254; a black 4K JPEG from OpenCV's defaults: 64); deflate compresses at
+most 1032:1, so an 8-bit PNG stays under 1032 (black 4K: 1020 greyscale, 342 BGR). Only near-blank 1-bit PNGs
+(up to ~8000) and lossless WebP (a black 4K frame: 21,000) go over it, and they hold nothing to detect. The
+631-byte bomb of 8000 x 8000 declares 101,000."""
 FREE_PIXELS: Final = 1920 * 1080
 """Up to one Full HD frame the bytes-per-pixel budget does not apply: decoding it costs what a normal frame does."""
 
