@@ -22,7 +22,7 @@ from orchestrator.modelstore.plan_build import (
     prepare_calibration,
 )
 from orchestrator.modelstore.publish import LABELS_FILE, PublishRefusedError, plan_publish, publish
-from orchestrator.modelstore.rollout import RolloutError, rollout
+from orchestrator.modelstore.rollout import LOAD_TIMEOUT_S, RolloutError, rollout
 from orchestrator.modelstore.source_check import check_source, read_labels
 from orchestrator.modelstore.store_read import StoreReadError, read_version
 from orchestrator.modelstore.store_uri import StoreUri, StoreUriError
@@ -188,6 +188,8 @@ def rollout_version(
     model: ModelOption = DETECTOR_MODEL,
     golden: Annotated[Path | None, typer.Option(help="Golden stills and videos (default: the bundled media).",
                                                 exists=True, file_okay=False)] = None,
+    load_timeout_s: Annotated[float, typer.Option("--load-timeout", min=1.0,
+                                                  help="Seconds Triton may take to load a version.")] = LOAD_TIMEOUT_S,
 ) -> None:  # fmt: skip
     """Stage the version beside the live one, check it through the server on golden frames, move traffic to it
     and unload the old one; stop (or roll back) by itself when a check fails."""
@@ -195,7 +197,8 @@ def rollout_version(
         target = StoreUri.parse(store)
         published = asyncio.run(read_version(target, model, version))
         frames = load_golden(golden) if golden is not None else load_golden()
-        result = asyncio.run(rollout(triton_url, target, published, frames, lambda m: typer.echo(m, err=True)))
+        progress = lambda m: typer.echo(m, err=True)  # noqa: E731
+        result = asyncio.run(rollout(triton_url, target, published, frames, progress, load_timeout_s))
     except (StoreUriError, StoreReadError, RolloutError, FileNotFoundError, TritonError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=1) from exc

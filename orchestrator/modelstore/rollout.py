@@ -24,7 +24,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import tritonclient.grpc.aio as grpcclient
 from google.protobuf import json_format, text_format
@@ -43,6 +43,30 @@ from orchestrator.vision.onnx_detector import OnnxDetector
 log = logging.getLogger(__name__)
 CANDIDATE_SUFFIX: Final = "__candidate"
 SERVED_FILE: Final = "model.onnx"
+LOAD_TIMEOUT_S: Final = 300.0
+"""How long Triton may take to load a version: a pod's startup probe allows its models 300 s. A model whose
+loading never finishes (Triton 2.51 waits for ever on a Python model that does not parse) stops the rollout."""
+
+
+class _TimedControl:
+    """Triton's model control with a deadline on loads and unloads."""
+
+    def __init__(self, client: grpcclient.InferenceServerClient, timeout_s: float) -> None:
+        self.client = client
+        self.timeout_s = timeout_s
+
+    async def get_model_repository_index(self, as_json: bool) -> dict[str, Any]:
+        index: dict[str, Any] = await self.client.get_model_repository_index(as_json=as_json)
+        return index
+
+    async def load_model(self, name: str, config: str, files: dict[str, bytes] | None = None) -> None:
+        await self.client.load_model(name, config=config, files=files, client_timeout=self.timeout_s)
+
+    async def unload_model(self, name: str) -> None:
+        await self.client.unload_model(name, client_timeout=self.timeout_s)
+
+    async def close(self) -> None:
+        await self.client.close()
 
 
 class RolloutError(Exception):
@@ -71,12 +95,13 @@ Progress = Callable[[str], None]
 
 
 async def rollout(
-    url: str, store: StoreUri, published: PublishedVersion, golden: list[GoldenFrame], progress: Progress
-) -> RolloutResult:
+    url: str, store: StoreUri, published: PublishedVersion, golden: list[GoldenFrame], progress: Progress,
+    load_timeout_s: float = LOAD_TIMEOUT_S,
+) -> RolloutResult:  # fmt: skip
     """Stage, check, move traffic, confirm, pin the version in the store's config (see the module docstring).
     Raises RolloutError when it stops."""
     reference = await asyncio.to_thread(reference_detections, published, golden)
-    control = grpcclient.InferenceServerClient(url)
+    control = _TimedControl(grpcclient.InferenceServerClient(url), load_timeout_s)
     try:
         previous = await _ready_versions(control, published.model)
         progress(f"{published.model}: serving version(s) {', '.join(previous) or 'none'}")
@@ -92,7 +117,7 @@ async def rollout(
 
 
 async def _stage_and_check(
-    control: grpcclient.InferenceServerClient, url: str, published: PublishedVersion, reference: Reference,
+    control: _TimedControl, url: str, published: PublishedVersion, reference: Reference,
     golden: list[GoldenFrame], progress: Progress,
 ) -> GateReport:  # fmt: skip
     candidate = published.model + CANDIDATE_SUFFIX
@@ -156,7 +181,7 @@ async def _served_rows(client: DetectionClient, size: int, frame: GoldenFrame) -
 
 
 async def _confirm_or_roll_back(
-    control: grpcclient.InferenceServerClient, url: str, published: PublishedVersion, previous: tuple[str, ...],
+    control: _TimedControl, url: str, published: PublishedVersion, previous: tuple[str, ...],
     frame: GoldenFrame,
 ) -> None:  # fmt: skip
     try:
@@ -180,22 +205,24 @@ def _config(published: PublishedVersion, name: str, versions: list[int]) -> str:
     return str(json_format.MessageToJson(config, preserving_proto_field_name=True))
 
 
-async def _ready_versions(control: grpcclient.InferenceServerClient, model: str) -> tuple[str, ...]:
+async def _ready_versions(control: _TimedControl, model: str) -> tuple[str, ...]:
     index = await control.get_model_repository_index(as_json=True)
     return tuple(sorted(m.get("version", "") for m in index.get("models", [])
                         if m.get("name") == model and m.get("state") == "READY"))  # fmt: skip
 
 
-async def _load(
-    control: grpcclient.InferenceServerClient, name: str, config: str, files: dict[str, bytes] | None = None
-) -> None:
+async def _load(control: _TimedControl, name: str, config: str, files: dict[str, bytes] | None = None) -> None:
     try:
         await control.load_model(name, config=config, files=files)
     except InferenceServerException as exc:
+        if "Deadline Exceeded" in str(exc):
+            raise RolloutError(
+                f"Triton did not finish loading {name} within {control.timeout_s:g} s; nothing changed"
+            ) from exc
         raise RolloutError(f"Triton could not load {name}: {exc.message() or exc}; nothing changed") from exc
 
 
-async def _unload_quietly(control: grpcclient.InferenceServerClient, name: str) -> None:
+async def _unload_quietly(control: _TimedControl, name: str) -> None:
     try:
         await control.unload_model(name)
     except InferenceServerException as exc:

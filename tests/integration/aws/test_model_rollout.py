@@ -117,6 +117,7 @@ async def test_a_new_version_takes_over_mid_stream_without_losing_a_frame(
     [
         ("graph", "model.onnx is not the graph its validation report judged"),
         ("config", "Triton could not load detector__candidate"),
+        ("model.py", "Triton did not finish loading detector__candidate within 5 s"),
     ],
 )
 async def test_a_broken_version_is_never_given_traffic(
@@ -124,8 +125,9 @@ async def test_a_broken_version_is_never_given_traffic(
 ) -> None:
     """Version 3 is version 1 copied in the store with its manifest rewritten to match, validation report kept:
     with its graph truncated it is refused before the server is touched; with a config asking for a GPU this
-    server lacks, the staged candidate fails to load. Either way the rollout stops, version 1 keeps serving and
-    stays pinned."""
+    server lacks, the staged candidate fails to load; with its Python model cut short, Triton 2.51 never finishes
+    loading it and the rollout's load deadline stops it. Either way the rollout stops, version 1 keeps serving
+    and stays pinned."""
     s3 = boto3.client("s3", endpoint_url=store.endpoint_url)
     manifest = json.loads(
         s3.get_object(Bucket=store.bucket, Key=store.key("detector", "1", "manifest.json"))["Body"].read()
@@ -135,7 +137,7 @@ async def test_a_broken_version_is_never_given_traffic(
         body = s3.get_object(Bucket=store.bucket, Key=store.key("detector", relative))["Body"].read()
         if relative.startswith("1/"):
             relative = "3/" + relative.removeprefix("1/")
-            truncated = broken == "graph" and relative.endswith("model.onnx")
+            truncated = (broken, relative.rsplit(".", 1)[-1]) in {("graph", "onnx"), ("model.py", "py")}
             body = body[: len(body) // 2] if truncated else body  # a truncated upload
             s3.put_object(Bucket=store.bucket, Key=store.key("detector", relative), Body=body)
         files[relative] = {"sha256": hashlib.sha256(body).hexdigest(), "bytes": len(body)}
@@ -145,7 +147,7 @@ async def test_a_broken_version_is_never_given_traffic(
     s3.put_object(Bucket=store.bucket, Key=store.key("detector", "3", "manifest.json"), Body=json.dumps(manifest))
     published = await read_version(store, "detector", 3)
     with pytest.raises(RolloutError, match="nothing changed") as stopped:
-        await rollout(serving, store, published, golden, lambda message: None)
+        await rollout(serving, store, published, golden, lambda message: None, load_timeout_s=5.0)
     assert stops in str(stopped.value)
     async with DetectionClient.connect(serving, "detector") as client:
         boxed, plan = letterbox(golden[0].image, await client.input_size())
