@@ -63,5 +63,6 @@ COPY model_repository /models
 USER 1000:1000
 EXPOSE 8000 8001 8002
 CMD ["tritonserver", "--model-repository=/models", "--http-port=8000", "--grpc-port=8001", "--metrics-port=8002", \
-     "--strict-readiness=true", "--exit-on-error=true", "--exit-timeout-secs=25"]
+     "--strict-readiness=true", "--exit-on-error=true", "--exit-timeout-secs=25", \
+     "--grpc-infer-allocation-pool-size=0"]
 

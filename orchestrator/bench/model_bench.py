@@ -29,7 +29,7 @@ from orchestrator.bench.machine import describe_machine, load_average
 from orchestrator.bench.measure import DirectPlan, ServerTarget, measure_level
 from orchestrator.bench.payloads import Payloads, build_payloads
 from orchestrator.bench.progress import BenchProgress
-from orchestrator.bench.settings import LoadMode, ModelBenchConfig
+from orchestrator.bench.settings import BENCH_RELEASES_SERVER_MEMORY, LoadMode, ModelBenchConfig
 from orchestrator.bench.stage_tensors import StageTensors, compute_stage_tensors
 from orchestrator.bench.stages import Stage
 from orchestrator.bench.standin.replay import RecordedOutputs, ReplayDetector, record_outputs
@@ -93,7 +93,7 @@ async def run_model_bench(config: ModelBenchConfig, progress: BenchProgress) -> 
     footage = await asyncio.to_thread(load_footage, config.footage, config.frames, config.frame_size)
     async with (
         _served_repository(config, footage, progress) as (repository, recorded),
-        triton_endpoint(config.triton_url, repository) as url,
+        triton_endpoint(config.triton_url, repository, release_memory=BENCH_RELEASES_SERVER_MEMORY) as url,
         GenericTritonClient.connect(url, config.request_timeout_s) as client,
     ):
         measured = await _measure(client, config, footage, recorded, progress, url)

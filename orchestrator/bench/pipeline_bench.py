@@ -30,7 +30,7 @@ from orchestrator.bench.machine import describe_machine, load_average, package_v
 from orchestrator.bench.measure import measure_direct_level
 from orchestrator.bench.progress import BenchProgress
 from orchestrator.bench.report import direct_block, envelope, ratio_vs_direct
-from orchestrator.bench.settings import WindowSettings
+from orchestrator.bench.settings import BENCH_RELEASES_SERVER_MEMORY, WindowSettings
 from orchestrator.bench.simulated_camera import SimulatedCamera
 from orchestrator.bench.stage_tensors import compute_stage_tensors
 from orchestrator.bench.stages import Stage
@@ -78,7 +78,9 @@ class PipelineBenchConfig:
 async def run_pipeline_bench(config: PipelineBenchConfig, progress: BenchProgress) -> Json:
     """The whole report (envelope + ``pipeline`` section), not yet validated."""
     started_at, machine = dt.datetime.now(dt.UTC), describe_machine()
-    async with triton_endpoint(config.triton_url, config.model_repository) as url:
+    async with triton_endpoint(
+        config.triton_url, config.model_repository, release_memory=BENCH_RELEASES_SERVER_MEMORY
+    ) as url:
         async with GenericTritonClient.connect(url, DEFAULT_REQUEST_TIMEOUT_S) as client:
             server_version = await client.server_version()
             configs = {stage: await client.model_config(stage.value) for stage in Stage}

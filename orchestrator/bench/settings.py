@@ -16,6 +16,10 @@ DEFAULT_CONCURRENCY: Final = (1, 2, 4, 8)
 """Up to the ensemble's max_batch_size, where the dynamic batcher can form its largest batch."""
 QUICK_CONCURRENCY: Final = (1, 2)
 DEFAULT_MAX_INFLIGHT: Final = 64
+BENCH_RELEASES_SERVER_MEMORY: Final = False
+"""An embedded server for a benchmark runs with glibc's malloc defaults, as the production image does; the
+memory-returning settings of ``pitchside run``/``serve`` cost about a third of the stand-in ceiling
+(docs/PERFORMANCE.md)."""
 """Request-rate mode: requests beyond this many outstanding are skipped and counted, never queued."""
 
 

@@ -6,7 +6,12 @@ import pytest
 import typer
 import yaml
 
-from orchestrator.triton.embedded import DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT, DEFAULT_METRICS_PORT
+from orchestrator.triton.embedded import (
+    DEFAULT_GRPC_PORT,
+    DEFAULT_HTTP_PORT,
+    DEFAULT_METRICS_PORT,
+    GRPC_INFER_ALLOCATION_POOL_SIZE,
+)
 from tests.deploy import checks
 
 pytestmark = pytest.mark.deploy
@@ -40,6 +45,13 @@ def test_triton_args_are_the_images_default_command_plus_the_trace_flags(rendere
     args = checks.image_args(_triton(rendered[overlay])["args"], command)
     assert args[: len(command)] == command
     assert all(a.startswith("--trace-config=") for a in checks.triton_trace_args(rendered[overlay], command))
+
+
+def test_production_triton_keeps_no_pooled_request_buffers_like_the_embedded_one(stages) -> None:
+    """A pooled gRPC request keeps the buffer of the largest input it ever carried (about 300 MB more per
+    rejected 256 MB request): the image runs Triton with the same pool size as the embedded launcher."""
+    flag = f"--grpc-infer-allocation-pool-size={GRPC_INFER_ALLOCATION_POOL_SIZE}"
+    assert flag in stages["triton"].exec_form("CMD")
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
