@@ -33,10 +33,14 @@ class GenericTritonClient:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    async def infer(self, model: str, inputs: Sequence[grpcclient.InferInput]) -> None:
-        """One request; raises a pitchside TritonError on failure. Outputs are received, not decoded."""
+    async def infer(
+        self, model: str, inputs: Sequence[grpcclient.InferInput], outputs: Sequence[str] | None = None
+    ) -> None:
+        """One request; raises a pitchside TritonError on failure. ``outputs`` (None: all the model's) are
+        received, not decoded."""
+        requested = None if outputs is None else [grpcclient.InferRequestedOutput(name) for name in outputs]
         try:
-            await self._client.infer(model, list(inputs), client_timeout=self._timeout_s)
+            await self._client.infer(model, list(inputs), outputs=requested, client_timeout=self._timeout_s)
         except InferenceServerException as exc:
             raise translate_error(exc) from exc
 

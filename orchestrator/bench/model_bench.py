@@ -147,7 +147,13 @@ def detector_io_bytes(config: dict[str, Any]) -> DetectorBytes:
             for spec in specs
         )
 
-    return DetectorBytes(size(config.get("input", [])), size(config.get("output", [])))
+    return DetectorBytes(size(config.get("input", [])), size(per_frame_outputs(config)))
+
+
+def per_frame_outputs(config: dict[str, Any]) -> list[dict[str, Any]]:
+    """The outputs a client asks for each frame: all but those that carry a labels file (``CLASS_SCORES``, which
+    the orchestrator asks for once, to read the class names)."""
+    return [spec for spec in config.get("output", []) if not spec.get("label_filename")]
 
 
 async def _wire_run(
@@ -156,7 +162,8 @@ async def _wire_run(
 ) -> WireRun:  # fmt: skip
     payloads = await asyncio.to_thread(build_payloads, target.config, tensors, wire)
     pipeline = await asyncio.to_thread(_pipeline, target, tensors, direct, wire)
-    server_target = ServerTarget(client, target.models, _sender(client, target.model, payloads))
+    outputs = [spec["name"] for spec in per_frame_outputs(target.config)]
+    server_target = ServerTarget(client, target.models, _sender(client, target.model, payloads, outputs))
     levels = []
     for level in config.load.levels:
         label = f"{wire.value} {_level_label(config, level)}"
@@ -172,11 +179,11 @@ def _level_label(config: ModelBenchConfig, level: float) -> str:
     return f"c={level:g}" if config.load.mode is LoadMode.CONCURRENCY else f"{level:g}/s"
 
 
-def _sender(client: GenericTritonClient, model: str, payloads: Payloads) -> Callable[[int], Any]:
+def _sender(client: GenericTritonClient, model: str, payloads: Payloads, outputs: list[str]) -> Callable[[int], Any]:
     requests = payloads.requests
 
     async def send(index: int) -> None:
-        await client.infer(model, requests[index % len(requests)])
+        await client.infer(model, requests[index % len(requests)], outputs)
 
     return send
 
