@@ -30,6 +30,8 @@ class Failed:
     message: str
     source_time: float | None = None
     """Unix time of capture on the source's side, when the source states or anchors one."""
+    frame: Frame | None = None
+    """The decoded frame, when there was one (the annotated video shows it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,4 +56,5 @@ def failed(frame: Frame, code: FrameErrorCode, message: str) -> Failed:
         code,
         message,
         frame.source_time,
+        frame,
     )

@@ -237,7 +237,7 @@ class StreamPipeline:
             trace.finish("stale")
         elif isinstance(result, Failed):
             with trace.stage("deliver"):
-                self._output.emit(self._events.frame_error(result, now), None)
+                self._output.emit(self._events.frame_error(result, now), result.frame)
             trace.finish("frame_error", f"{result.code}: {result.message}")
         else:
             with trace.stage("track"):

@@ -81,9 +81,13 @@ class Collected:
         self.events: list[Event] = []
         self.drops: list[tuple[int, DropReason]] = []
         self.retries = 0
+        self.pictures: dict[int, Frame | None] = {}
+        """The frame handed on with each frame event, by frame_seq."""
 
     def emit(self, event: Event, frame: Frame | None) -> None:
         self.events.append(event)
+        if isinstance(event, DetectionEvent | FrameErrorEvent):
+            self.pictures[event.frame.frame_seq] = frame
 
     def dropped(self, frame: Frame, reason: DropReason) -> None:
         self.drops.append((frame.seq, reason))
@@ -158,6 +162,8 @@ def test_each_error_fails_only_its_frame_with_its_code() -> None:
     assert errors[5].code is FrameErrorCode.FAILED and "out of memory" in errors[5].message
     assert errors[9].code is FrameErrorCode.FAILED and "internal error" in errors[9].message
     assert errors[3].frame.width == 64 and errors[3].frame.height == 48
+    pictures = output.pictures
+    assert all(pictures[n] is not None and pictures[n].seq == n for n in range(12))  # type: ignore[union-attr]
 
 
 def test_an_outage_is_retried_within_the_budget_and_the_frame_then_succeeds() -> None:
