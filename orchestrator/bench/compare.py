@@ -21,10 +21,13 @@ _METRICS: Final[tuple[tuple[str, Callable[[Json], float | None]], ...]] = (
     ("fps ratio", lambda lv: (lv["ratio_vs_direct"] or {}).get("throughput")),
     ("p50 ratio", lambda lv: (lv["ratio_vs_direct"] or {}).get("p50")),
 )
-_NOISE_SOURCES: Final = {"fps": (("client", "throughput_fps"),), "p50": (("client", "p50_ms"),),
-                         "p99": (("client", "p99_ms"),),
-                         "fps ratio": (("client", "throughput_fps"), ("direct", "throughput_fps")),
-                         "p50 ratio": (("client", "p50_ms"), ("direct", "p50_ms"))}  # fmt: skip
+_NOISE_SOURCES: Final = {
+    "fps": (("client", "throughput_fps"),),
+    "p50": (("client", "p50_ms"),),
+    "p99": (("client", "p99_ms"),),
+    "fps ratio": (("client", "throughput_fps"), ("direct", "throughput_fps")),
+    "p50 ratio": (("client", "p50_ms"), ("direct", "p50_ms")),
+}
 """Which windows' spread a figure inherits: a ratio carries the noise of both its sides."""
 BEYOND_NOISE: Final = "*"
 NOISE_LEGEND: Final = (
@@ -32,8 +35,13 @@ NOISE_LEGEND: Final = (
     "reported windows (max/min - 1; a ratio adds both sides'); '-' where a report has one window or none"
 )
 _HEADER: Final = ("wire", "level", "figure", "A", "B", "change", "noise", "")
-_CONTEXT_KEYS: Final = (("machine", "cpu_model"), ("machine", "logical_cpus"), ("versions", "triton_server"),
-                        ("versions", "onnxruntime"), ("versions", "pitchside"))  # fmt: skip
+_CONTEXT_KEYS: Final = (
+    ("machine", "cpu_model"),
+    ("machine", "logical_cpus"),
+    ("versions", "triton_server"),
+    ("versions", "onnxruntime"),
+    ("versions", "pitchside"),
+)
 
 
 _PIPELINE_HEADER: Final = ("figure", "A", "B", "change")
@@ -61,8 +69,11 @@ def compare_reports(a: Json, b: Json) -> list[str]:
 def pipeline_comparison(a: Json, b: Json) -> list[str]:
     """Configuration differences, then per-stage latency, throughput, drops and the direct comparison."""
     config_a, config_b = a["configuration"], b["configuration"]
-    lines = [f"differs: pipeline.configuration.{key}: {config_a[key]} -> {config_b[key]}"
-             for key in config_a if config_a.get(key) != config_b.get(key)]  # fmt: skip
+    lines = [
+        f"differs: pipeline.configuration.{key}: {config_a[key]} -> {config_b[key]}"
+        for key in config_a
+        if config_a.get(key) != config_b.get(key)
+    ]
     rows = []
     for stage in a["latency_ms"]:
         if stage in b["latency_ms"]:
@@ -116,8 +127,16 @@ def comparison_rows(a: Json, b: Json) -> Iterator[list[str]]:
             noise = max_noise(noise_pct(level_a, name), noise_pct(level_b, name))
             change = _change_pct(first, second)
             beyond = change is not None and noise is not None and abs(change) > noise
-            yield [key[0], level_label(level_a), name, fmt(first, ".2f"), fmt(second, ".2f"), _change(first, second),
-                   "-" if noise is None else f"±{noise:.1f} %", BEYOND_NOISE if beyond else ""]  # fmt: skip
+            yield [
+                key[0],
+                level_label(level_a),
+                name,
+                fmt(first, ".2f"),
+                fmt(second, ".2f"),
+                _change(first, second),
+                "-" if noise is None else f"±{noise:.1f} %",
+                BEYOND_NOISE if beyond else "",
+            ]
 
 
 def noise_pct(level: Json, figure: str) -> float | None:

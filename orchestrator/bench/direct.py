@@ -59,8 +59,11 @@ class DirectSettings:
         )
 
     def describe(self) -> dict[str, Any]:
-        return {"model_file": self.detector_path.name, "intra_op_threads": self.intra_op_threads,
-                "input_size": self.input_size}  # fmt: skip
+        return {
+            "model_file": self.detector_path.name,
+            "intra_op_threads": self.intra_op_threads,
+            "input_size": self.input_size,
+        }
 
 
 @dataclass(frozen=True)
@@ -117,9 +120,12 @@ def load_detector(settings: DirectSettings) -> OnnxDetector:
 
 
 def build_pipeline(
-    stages: tuple[Stage, ...], tensors: StageTensors, detector: FrameDetector, settings: DirectSettings,
+    stages: tuple[Stage, ...],
+    tensors: StageTensors,
+    detector: FrameDetector,
+    settings: DirectSettings,
     wire: WireFormat,
-) -> DirectPipeline:  # fmt: skip
+) -> DirectPipeline:
     if Stage.DETECTOR not in stages:
         raise DirectUnavailableError("the model does not run the detector")
     detector.run(tensors.letterboxed[0][None], tensors.letterboxes[0][None])  # warm the session

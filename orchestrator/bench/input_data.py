@@ -23,8 +23,7 @@ _LISTED_MAX: Final = 64
 def input_data(payloads: Payloads) -> dict[str, Any]:
     """``{"data": [{input: {"content": ..., "shape": [...]}, ...}, ...]}``, one entry per frame."""
     frames = len(next(iter(payloads.columns.values()), ()))
-    return {"data": [{name: tensor(payloads.columns[name][i]) for name in payloads.input_names}
-                     for i in range(frames)]}  # fmt: skip
+    return {"data": [{name: tensor(payloads.columns[name][i]) for name in payloads.input_names} for i in range(frames)]}
 
 
 def tensor(array: npt.NDArray[Any]) -> dict[str, Any]:
@@ -47,10 +46,25 @@ def perf_analyzer_commands(report: dict[str, Any], input_data_path: Path) -> lis
     section = report["model"]
     config, windows = section["configuration"], section["configuration"]["windows"]
     flag = "--concurrency-range" if config["mode"] == "concurrency" else "--request-rate-range"
-    common = ["perf_analyzer", "-m", section["target"]["model"], "-u", "<host>:8001", "-i", "grpc",
-              "--input-data", str(input_data_path)]  # fmt: skip
-    rules = ["--measurement-interval", f"{windows['window_s'] * 1000:g}", "--stability-percentage",
-             f"{windows['stability_pct']:g}", "--max-trials", str(windows["max_windows"])]  # fmt: skip
+    common = [
+        "perf_analyzer",
+        "-m",
+        section["target"]["model"],
+        "-u",
+        "<host>:8001",
+        "-i",
+        "grpc",
+        "--input-data",
+        str(input_data_path),
+    ]
+    rules = [
+        "--measurement-interval",
+        f"{windows['window_s'] * 1000:g}",
+        "--stability-percentage",
+        f"{windows['stability_pct']:g}",
+        "--max-trials",
+        str(windows["max_windows"]),
+    ]
     metric = windows.get("latency_metric", "mean")
     if metric != "mean":
         rules += ["--percentile", metric[1:]]

@@ -33,10 +33,16 @@ class LatencySummary:
             return None
         p50, p90, p95, p99 = np.percentile(values, PERCENTILES, method="inverted_cdf")
         return cls(
-            count=int(values.size), mean_ms=float(values.mean()), std_ms=float(values.std()),
-            min_ms=float(values.min()), p50_ms=float(p50), p90_ms=float(p90), p95_ms=float(p95),
-            p99_ms=float(p99), max_ms=float(values.max()),
-        )  # fmt: skip
+            count=int(values.size),
+            mean_ms=float(values.mean()),
+            std_ms=float(values.std()),
+            min_ms=float(values.min()),
+            p50_ms=float(p50),
+            p90_ms=float(p90),
+            p95_ms=float(p95),
+            p99_ms=float(p99),
+            max_ms=float(values.max()),
+        )
 
     def to_dict(self) -> dict[str, float | int]:
         return asdict(self)

@@ -39,9 +39,15 @@ async def closed_loop(
 
 
 async def open_loop(
-    send: Send, rate: float, arrival: Arrival, max_inflight: int, recorder: Recorder,
-    stop: asyncio.Event, counters: LoadCounters, rng: random.Random,
-) -> None:  # fmt: skip
+    send: Send,
+    rate: float,
+    arrival: Arrival,
+    max_inflight: int,
+    recorder: Recorder,
+    stop: asyncio.Event,
+    counters: LoadCounters,
+    rng: random.Random,
+) -> None:
     """Send at ``rate`` per second (constant gaps or Poisson arrivals), however slow the responses."""
     inflight: set[asyncio.Task[None]] = set()
     due = time.perf_counter()

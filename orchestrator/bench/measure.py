@@ -68,14 +68,23 @@ class _Side:
 
     def outcome(self, settings: WindowSettings) -> WindowsOutcome:
         last = self.spans[-settings.stable_windows :]
-        return WindowsOutcome(reported(self.windows, settings), len(self.windows), is_stable(self.windows, settings),
-                              _mean_cpu(last), tuple(self.windows[-settings.stable_windows :]))  # fmt: skip
+        return WindowsOutcome(
+            reported(self.windows, settings),
+            len(self.windows),
+            is_stable(self.windows, settings),
+            _mean_cpu(last),
+            tuple(self.windows[-settings.stable_windows :]),
+        )
 
 
 async def measure_level(
-    target: ServerTarget, load: LoadSettings, level: float, settings: WindowSettings, direct: DirectPlan | None,
+    target: ServerTarget,
+    load: LoadSettings,
+    level: float,
+    settings: WindowSettings,
+    direct: DirectPlan | None,
     on_round: Callable[[], None] | None = None,
-) -> tuple[ServerLevel, DirectLevel | None]:  # fmt: skip
+) -> tuple[ServerLevel, DirectLevel | None]:
     """Alternate Triton and direct windows at ``level`` until both are stable or ``max_windows`` rounds ran;
     ``on_round`` is called after each round (progress)."""
     served, counters, rng = _Side(), LoadCounters(), random.Random(RANDOM_SEED)
@@ -106,8 +115,9 @@ def measure_direct_level(pipeline: DirectPipeline, batch_size: int, settings: Wi
     _run_until(runner, time.perf_counter_ns() + int(settings.warmup_s * 1e9))
     while not _done(side, None, settings):
         side.add(*_direct_window(runner, settings))
-    return DirectLevel(batch_size, side.outcome(settings),
-                       timings.mean_ms(side.spans[-settings.stable_windows :], pipeline.stages))  # fmt: skip
+    return DirectLevel(
+        batch_size, side.outcome(settings), timings.mean_ms(side.spans[-settings.stable_windows :], pipeline.stages)
+    )
 
 
 def _done(served: _Side, baseline: _Side | None, settings: WindowSettings) -> bool:
@@ -117,9 +127,14 @@ def _done(served: _Side, baseline: _Side | None, settings: WindowSettings) -> bo
 
 
 async def _server_window(
-    target: ServerTarget, load: LoadSettings, level: float, recorder: Recorder, counters: LoadCounters,
-    rng: random.Random, settings: WindowSettings,
-) -> tuple[Boundary, Boundary]:  # fmt: skip
+    target: ServerTarget,
+    load: LoadSettings,
+    level: float,
+    recorder: Recorder,
+    counters: LoadCounters,
+    rng: random.Random,
+    settings: WindowSettings,
+) -> tuple[Boundary, Boundary]:
     """Start the load, let it settle for ``warmup_s``, measure ``window_s``, then stop and drain it."""
     stop = asyncio.Event()
     async with asyncio.TaskGroup() as group:
@@ -133,9 +148,14 @@ async def _server_window(
 
 
 async def _generate(
-    send: Send, load: LoadSettings, level: float, recorder: Recorder, stop: asyncio.Event,
-    counters: LoadCounters, rng: random.Random,
-) -> None:  # fmt: skip
+    send: Send,
+    load: LoadSettings,
+    level: float,
+    recorder: Recorder,
+    stop: asyncio.Event,
+    counters: LoadCounters,
+    rng: random.Random,
+) -> None:
     if load.mode is LoadMode.CONCURRENCY:
         await closed_loop(send, int(level), recorder, stop, counters)
     else:
@@ -165,9 +185,17 @@ def _server_level(
 ) -> ServerLevel:
     windows = [diff(end.server, start.server) for start, end in side.spans[-settings.stable_windows :]]
     server = {name: reduce(ModelCounters.plus, (w[name] for w in windows)) for name in windows[0]}
-    return ServerLevel(level, side.outcome(settings), server, totals, counters.sent,
-                       len(side.recorder.latencies_ns), len(side.recorder.failed_ns), counters.skipped,
-                       counters.first_error)  # fmt: skip
+    return ServerLevel(
+        level,
+        side.outcome(settings),
+        server,
+        totals,
+        counters.sent,
+        len(side.recorder.latencies_ns),
+        len(side.recorder.failed_ns),
+        counters.skipped,
+        counters.first_error,
+    )
 
 
 def _direct_window(run: Callable[[], None], settings: WindowSettings) -> tuple[Boundary, Boundary]:
@@ -206,8 +234,7 @@ def _batches(frames: int, batch_size: int) -> "itertools.cycle[list[int]]":
 def _mean_cpu(spans: Sequence[tuple[Boundary, Boundary]]) -> CpuUsage:
     usages = [usage_between(start.cpu, end.cpu) for start, end in spans]
     machine = [u.machine_busy_pct for u in usages if u.machine_busy_pct is not None]
-    return CpuUsage(sum(u.process_pct for u in usages) / len(usages),
-                    sum(machine) / len(machine) if machine else None)  # fmt: skip
+    return CpuUsage(sum(u.process_pct for u in usages) / len(usages), sum(machine) / len(machine) if machine else None)
 
 
 @dataclass

@@ -101,9 +101,13 @@ async def run_model_bench(config: ModelBenchConfig, progress: BenchProgress) -> 
 
 
 async def _measure(
-    client: GenericTritonClient, config: ModelBenchConfig, footage: Footage, recorded: RecordedOutputs | None,
-    progress: BenchProgress, url: str,
-) -> tuple[str, Target, Footage, Direct, tuple[WireRun, ...], DetectorBytes]:  # fmt: skip
+    client: GenericTritonClient,
+    config: ModelBenchConfig,
+    footage: Footage,
+    recorded: RecordedOutputs | None,
+    progress: BenchProgress,
+    url: str,
+) -> tuple[str, Target, Footage, Direct, tuple[WireRun, ...], DetectorBytes]:
     version, target = await client.server_version(), await describe_target(client, config.target_model)
     progress.note(f"Triton {version} at {url}: {target.model} ready")
     direct = await _prepare_direct(client, config, target, recorded)
@@ -111,8 +115,7 @@ async def _measure(
     tensors = await asyncio.to_thread(_stage_tensors, footage, detector_config)
     detector_bytes = detector_io_bytes(detector_config)
     progress.plan(len(config.wire_formats) * len(config.load.levels) * config.windows.max_windows, "windows")
-    runs = tuple([await _wire_run(client, config, target, tensors, direct, w, progress)
-                  for w in config.wire_formats])  # fmt: skip
+    runs = tuple([await _wire_run(client, config, target, tensors, direct, w, progress) for w in config.wire_formats])
     return version, target, footage, direct, runs, detector_bytes
 
 
@@ -157,9 +160,14 @@ def per_frame_outputs(config: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 async def _wire_run(
-    client: GenericTritonClient, config: ModelBenchConfig, target: Target, tensors: StageTensors,
-    direct: Direct, wire: WireFormat, progress: BenchProgress,
-) -> WireRun:  # fmt: skip
+    client: GenericTritonClient,
+    config: ModelBenchConfig,
+    target: Target,
+    tensors: StageTensors,
+    direct: Direct,
+    wire: WireFormat,
+    progress: BenchProgress,
+) -> WireRun:
     payloads = await asyncio.to_thread(build_payloads, target.config, tensors, wire)
     pipeline = await asyncio.to_thread(_pipeline, target, tensors, direct, wire)
     outputs = [spec["name"] for spec in per_frame_outputs(target.config)]
@@ -168,8 +176,9 @@ async def _wire_run(
     for level in config.load.levels:
         label = f"{wire.value} {_level_label(config, level)}"
         plan = None if pipeline is None else DirectPlan(pipeline, _direct_batch(config, level, target))
-        measured = await measure_level(server_target, config.load, level, config.windows, plan,
-                                       functools.partial(progress.advance, label))  # fmt: skip
+        measured = await measure_level(
+            server_target, config.load, level, config.windows, plan, functools.partial(progress.advance, label)
+        )
         progress.give_back(config.windows.max_windows - measured[0].outcome.measured)
         levels.append(LevelResult(*measured))
     return WireRun(wire, payloads, tuple(levels))

@@ -13,10 +13,23 @@ from typing import Any, Final
 
 Json = dict[str, Any]
 
-COLUMNS: Final = ("Inferences/Second", "Client Send", "Network+Server Send/Recv", "Server Queue",
-                  "Server Compute Input", "Server Compute Infer", "Server Compute Output", "Client Recv",
-                  "p50 latency", "p90 latency", "p95 latency", "p99 latency", "Avg latency", "request/response",
-                  "response wait")  # fmt: skip
+COLUMNS: Final = (
+    "Inferences/Second",
+    "Client Send",
+    "Network+Server Send/Recv",
+    "Server Queue",
+    "Server Compute Input",
+    "Server Compute Infer",
+    "Server Compute Output",
+    "Client Recv",
+    "p50 latency",
+    "p90 latency",
+    "p95 latency",
+    "p99 latency",
+    "Avg latency",
+    "request/response",
+    "response wait",
+)
 CONCURRENCY_HEADER: Final = ("Concurrency", *COLUMNS)
 REQUEST_RATE_HEADER: Final = ("Request Rate", *COLUMNS)
 _SERVER_STEPS: Final = ("queue_ms", "compute_input_ms", "compute_infer_ms", "compute_output_ms")
@@ -55,9 +68,18 @@ def _row(level: Json, model: str) -> list[str]:
     avg = _us(latency["mean_ms"])
     network = max(0, avg - sum(steps))
     value = level["concurrency"] if level["concurrency"] is not None else level["request_rate"]
-    return [str(value), repr(float(level["client"]["throughput_fps"])), "0", str(network), *map(str, steps), "0",
-            *(str(_us(latency[key])) for key in ("p50_ms", "p90_ms", "p95_ms", "p99_ms")), str(avg), "0",
-            str(avg)]  # fmt: skip
+    return [
+        str(value),
+        repr(float(level["client"]["throughput_fps"])),
+        "0",
+        str(network),
+        *map(str, steps),
+        "0",
+        *(str(_us(latency[key])) for key in ("p50_ms", "p90_ms", "p95_ms", "p99_ms")),
+        str(avg),
+        "0",
+        str(avg),
+    ]
 
 
 def _us(ms: float | None) -> int:

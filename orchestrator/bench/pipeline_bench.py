@@ -211,8 +211,7 @@ def timeline(events: Sequence[Json], fps: float, frames_read: Mapping[str, int])
     for stream, seqs in emitted.items():
         for seq in set(range(frames_read.get(stream, 0))) - seqs:
             counts["dropped"][_bin(seq, fps, bins)] += 1
-    return [{"t_s": i * TIMELINE_BIN_S, **{key: int(values[i]) for key, values in counts.items()}}
-            for i in range(bins)]  # fmt: skip
+    return [{"t_s": i * TIMELINE_BIN_S, **{key: int(values[i]) for key, values in counts.items()}} for i in range(bins)]
 
 
 def _bin(seq: int, fps: float, bins: int) -> int:

@@ -47,8 +47,10 @@ def timeline_lines(timeline: list[Json]) -> list[str]:
         return []
     if not any(point["dropped"] or point["errors"] for point in timeline):
         return ["no frame dropped or failed"]
-    return [f"dropped per second of footage: {' '.join(str(point['dropped']) for point in timeline)}",
-            f"frame errors per second:       {' '.join(str(point['errors']) for point in timeline)}"]  # fmt: skip
+    return [
+        f"dropped per second of footage: {' '.join(str(point['dropped']) for point in timeline)}",
+        f"frame errors per second:       {' '.join(str(point['errors']) for point in timeline)}",
+    ]
 
 
 def _direct_lines(section: Json) -> list[str]:

@@ -28,8 +28,10 @@ def write_plots(report: Json, directory: Path) -> list[Path]:
         paths += [_cdf(plt, runs, directory / "latency_cdf.png"), _sweep(plt, runs, directory / "throughput_p99.png")]
     if "pipeline" in report:
         section = report["pipeline"]
-        paths += [_stage_cdfs(plt, section, directory / "pipeline_latency_cdf.png"),
-                  _drops(plt, section, directory / "pipeline_drops.png")]  # fmt: skip
+        paths += [
+            _stage_cdfs(plt, section, directory / "pipeline_latency_cdf.png"),
+            _drops(plt, section, directory / "pipeline_drops.png"),
+        ]
     return paths
 
 
@@ -84,8 +86,11 @@ def _stage_cdfs(plt: Any, section: Json, path: Path) -> Path:
     if direct is not None:
         _cdf_line(axes, direct["cdf_ms"], "direct (batch 1)", ":")
     config = section["configuration"]
-    axes.set(xlabel="latency per frame (ms)", ylabel="fraction of frames",
-             title=f"Latency CDF per stage: {config['streams']} stream(s) at {config['fps']:g} fps")  # fmt: skip
+    axes.set(
+        xlabel="latency per frame (ms)",
+        ylabel="fraction of frames",
+        title=f"Latency CDF per stage: {config['streams']} stream(s) at {config['fps']:g} fps",
+    )
     return _save(plt, figure, axes, path)
 
 
@@ -94,8 +99,12 @@ def _drops(plt: Any, section: Json, path: Path) -> Path:
     timeline = section.get("timeline", [])
     seconds = [point["t_s"] for point in timeline]
     for key, style in (("events", "o-"), ("dropped", "s-"), ("errors", "x:")):
-        axes.plot(seconds, [point[key] for point in timeline], style, label=f"frames {key}" if key != "events"
-                  else "frames emitted")  # fmt: skip
+        axes.plot(
+            seconds,
+            [point[key] for point in timeline],
+            style,
+            label=f"frames {key}" if key != "events" else "frames emitted",
+        )
     axes.set(xlabel="second of footage", ylabel="frames per second, all streams", title="Frames emitted and dropped")
     return _save(plt, figure, axes, path)
 

@@ -103,13 +103,15 @@ class RichProgress:
 
     def advance(self, label: str, amount: float = 1.0) -> None:
         self._estimate.done += amount
-        self._progress.update(self._task, description=label, advance=amount, count=self._estimate.count(),
-                              left=self._estimate.describe())  # fmt: skip
+        self._progress.update(
+            self._task, description=label, advance=amount, count=self._estimate.count(), left=self._estimate.describe()
+        )
 
     def give_back(self, amount: float) -> None:
         self._estimate.total -= amount
-        self._progress.update(self._task, total=self._estimate.total, count=self._estimate.count(),
-                              left=self._estimate.describe())  # fmt: skip
+        self._progress.update(
+            self._task, total=self._estimate.total, count=self._estimate.count(), left=self._estimate.describe()
+        )
 
 
 @contextmanager
@@ -119,8 +121,13 @@ def open_progress(stream: TextIO | None = None) -> Iterator[BenchProgress]:
     if not stream.isatty():
         yield LineProgress(stream)
         return
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-               TextColumn("{task.fields[count]}"), TimeElapsedColumn(),
-               TextColumn("{task.fields[left]}"))  # fmt: skip
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[count]}"),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[left]}"),
+    )
     with Progress(*columns, console=Console(file=stream), transient=True) as progress:
         yield RichProgress(progress)

@@ -46,8 +46,11 @@ def envelope(created_at: dt.datetime, machine: Json, versions: Mapping[str, str 
 
 
 def model_report(result: ModelBenchResult) -> Json:
-    report = envelope(result.started_at, {**result.machine, "load_average_end": result.load_average_end},
-                      {**package_versions(), "triton_server": result.server_version})  # fmt: skip
+    report = envelope(
+        result.started_at,
+        {**result.machine, "load_average_end": result.load_average_end},
+        {**package_versions(), "triton_server": result.server_version},
+    )
     report["model"] = model_section(result)
     return report
 
@@ -148,16 +151,27 @@ def _configuration(result: ModelBenchResult) -> Json:
         "max_inflight": config.load.max_inflight,
         "wire_formats": [wire.value for wire in config.wire_formats],
         "windows": {
-            "warmup_s": config.windows.warmup_s, "window_s": config.windows.window_s,
-            "max_windows": config.windows.max_windows, "stable_windows": config.windows.stable_windows,
-            "stability_pct": config.windows.stability_pct, "latency_metric": config.windows.latency_metric,
+            "warmup_s": config.windows.warmup_s,
+            "window_s": config.windows.window_s,
+            "max_windows": config.windows.max_windows,
+            "stable_windows": config.windows.stable_windows,
+            "stability_pct": config.windows.stability_pct,
+            "latency_metric": config.windows.latency_metric,
         },
-        "footage": {"name": footage.name, "frames": len(footage), "width": width, "height": height,
-                    "mean_jpeg_bytes": footage.mean_jpeg_bytes()},
+        "footage": {
+            "name": footage.name,
+            "frames": len(footage),
+            "width": width,
+            "height": height,
+            "mean_jpeg_bytes": footage.mean_jpeg_bytes(),
+        },
         "request_timeout_s": config.request_timeout_s,
-        "direct": {"backend": BACKEND, "unavailable": direct.unavailable,
-                   **({} if direct.settings is None else direct.settings.describe())},
-    }  # fmt: skip
+        "direct": {
+            "backend": BACKEND,
+            "unavailable": direct.unavailable,
+            **({} if direct.settings is None else direct.settings.describe()),
+        },
+    }
 
 
 def _run(result: ModelBenchResult, run: WireRun) -> Json:
@@ -176,13 +190,15 @@ def _level(result: ModelBenchResult, level: LevelResult) -> Json:
     direct = None if level.direct is None else direct_block(level.direct)
     key = "concurrency" if result.config.load.mode is LoadMode.CONCURRENCY else "request_rate"
     return {
-        "concurrency": None, "request_rate": None, key: _level_value(key, level.server.level),
+        "concurrency": None,
+        "request_rate": None,
+        key: _level_value(key, level.server.level),
         "client": client,
         "totals": _totals(level.server),
         "server": _server(result.target.model, level.server, client),
         "direct": direct,
         "ratio_vs_direct": ratio_vs_direct(client, direct, closed_loop=key == "concurrency"),
-    }  # fmt: skip
+    }
 
 
 def _level_value(key: str, value: float) -> float | int:
@@ -190,8 +206,13 @@ def _level_value(key: str, value: float) -> float | int:
 
 
 def _totals(server: ServerLevel) -> Json:
-    return {"sent": server.sent, "completed": server.completed, "failed": server.failed,
-            "skipped": server.skipped, "first_error": server.first_error}  # fmt: skip
+    return {
+        "sent": server.sent,
+        "completed": server.completed,
+        "failed": server.failed,
+        "skipped": server.skipped,
+        "first_error": server.first_error,
+    }
 
 
 def _server(model: str, server: ServerLevel, client: Json) -> Json:
@@ -216,8 +237,10 @@ def _summary(mode: LoadMode, levels: list[Json], standin: bool = False) -> Json:
     added = _added_latency(mode, levels)
     return {
         "saturation": {
-            "concurrency": best["concurrency"], "request_rate": best["request_rate"],
-            "throughput_fps": best["client"]["throughput_fps"], "direct_throughput_fps": best_direct,
+            "concurrency": best["concurrency"],
+            "request_rate": best["request_rate"],
+            "throughput_fps": best["client"]["throughput_fps"],
+            "direct_throughput_fps": best_direct,
             "ratio_vs_direct": ratio,
         },
         "added_latency_ms": added,
@@ -227,7 +250,7 @@ def _summary(mode: LoadMode, levels: list[Json], standin: bool = False) -> Json:
             "added_latency_ms_max": ADDED_LATENCY_TARGET_MS,
             "added_latency_met": None if added is None else added <= ADDED_LATENCY_TARGET_MS,
         },
-    }  # fmt: skip
+    }
 
 
 def _added_latency(mode: LoadMode, levels: list[Json]) -> float | None:

@@ -113,8 +113,9 @@ class ModelBenchConfig:
 
     def __post_init__(self) -> None:
         if self.standin_detector and self.triton_url:
-            raise ValueError("--standin-detector renders its own repository and needs the embedded server: leave out "
-                             "-u/--triton-url")  # fmt: skip
+            raise ValueError(
+                "--standin-detector renders its own repository and needs the embedded server: leave out -u/--triton-url"
+            )
         if self.model is None and len({wire.model for wire in self.wire_formats}) > 1:
             raise ValueError("letterbox frames go to the detector, raw and JPEG to the ensemble: bench them apart")
 

@@ -10,10 +10,33 @@ Json = dict[str, Any]
 BUSY_LOAD_PER_CPU = 0.5
 """A 1-minute load above this per CPU before the run starts means someone else is using the cores."""
 
-_CLIENT_HEADER = ("level", "fps", "p50", "p90", "p95", "p99", "| direct b", "fps", "p50", "p99",
-                  "| fps ratio", "p50 ratio", "stable")  # fmt: skip
-_SERVER_HEADER = ("level", "model", "requests", "avg batch", "queue", "c.input", "c.infer", "c.output",
-                  "request", "batches")  # fmt: skip
+_CLIENT_HEADER = (
+    "level",
+    "fps",
+    "p50",
+    "p90",
+    "p95",
+    "p99",
+    "| direct b",
+    "fps",
+    "p50",
+    "p99",
+    "| fps ratio",
+    "p50 ratio",
+    "stable",
+)
+_SERVER_HEADER = (
+    "level",
+    "model",
+    "requests",
+    "avg batch",
+    "queue",
+    "c.input",
+    "c.infer",
+    "c.output",
+    "request",
+    "batches",
+)
 
 
 def render_report(report: Json) -> str:
@@ -58,17 +81,21 @@ def _model_lines(section: Json) -> list[str]:
     config, target = section["configuration"], section["target"]
     windows, direct = config["windows"], config["direct"]
     lines = [
-        f"model: {target['model']}" + (f" (ensemble: {' -> '.join(target['composing_models'])})"
-                                       if target["ensemble"] else "") + f" on the {config['server']} server",
+        f"model: {target['model']}"
+        + (f" (ensemble: {' -> '.join(target['composing_models'])})" if target["ensemble"] else "")
+        + f" on the {config['server']} server",
         f"windows: warm-up {windows['warmup_s']:g} s, {windows['window_s']:g} s windows, up to "
         f"{windows['max_windows']}, reporting the last {windows['stable_windows']} (stable when max/min of their "
         f"fps and of their {windows.get('latency_metric', 'p50')} latency are each within "
         f"{windows['stability_pct']:g} %, perf_analyzer's rule)",
-        "direct baseline: " + (direct["unavailable"] or
-                               f"{direct['backend']}, {direct.get('model_file')}, intra_op_threads "
-                               f"{direct.get('intra_op_threads')} (0 = all cores), same frames and batch"),
+        "direct baseline: "
+        + (
+            direct["unavailable"]
+            or f"{direct['backend']}, {direct.get('model_file')}, intra_op_threads "
+            f"{direct.get('intra_op_threads')} (0 = all cores), same frames and batch"
+        ),
         *_detector_lines(section["detector"], config["footage"]),
-    ]  # fmt: skip
+    ]
     for run in section["runs"]:
         lines += ["", *_run_lines(run)]
     return lines
@@ -87,12 +114,21 @@ def _detector_lines(detector: Json, footage: Json) -> list[str]:
 
 
 def _run_lines(run: Json) -> list[str]:
-    title = (f"wire {run['wire_format']} ({', '.join(run['inputs'])}, "
-             f"{run['bytes_per_request'] / 1e6:.2f} MB per request); latency in ms, per frame")  # fmt: skip
+    title = (
+        f"wire {run['wire_format']} ({', '.join(run['inputs'])}, "
+        f"{run['bytes_per_request'] / 1e6:.2f} MB per request); latency in ms, per frame"
+    )
     client = render_rows(*_client_table(run["levels"]))
     server = render_rows(_SERVER_HEADER, [row for level in run["levels"] for row in _server_rows(level)])
-    return [title, *client, "", "server side (Triton statistics, mean ms per request):", *server,
-            "", *_summary_lines(run["summary"])]  # fmt: skip
+    return [
+        title,
+        *client,
+        "",
+        "server side (Triton statistics, mean ms per request):",
+        *server,
+        "",
+        *_summary_lines(run["summary"]),
+    ]
 
 
 def _client_table(levels: list[Json]) -> tuple[tuple[str, ...], list[list[str]]]:
@@ -110,20 +146,38 @@ def _client_row(level: Json) -> list[str]:
     client, direct, ratio = level["client"], level["direct"] or {}, level["ratio_vs_direct"] or {}
     lat, dlat = client["latency_ms"] or {}, direct.get("latency_ms") or {}
     return [
-        level_label(level), fmt(client["throughput_fps"]), fmt(lat.get("p50_ms")), fmt(lat.get("p90_ms")),
-        fmt(lat.get("p95_ms")), fmt(lat.get("p99_ms")), fmt(direct.get("batch_size"), "d"),
-        fmt(direct.get("throughput_fps")), fmt(dlat.get("p50_ms")), fmt(dlat.get("p99_ms")),
-        fmt(ratio.get("throughput"), ".2f"), fmt(ratio.get("p50"), ".2f"), _stability(client, direct),
-    ]  # fmt: skip
+        level_label(level),
+        fmt(client["throughput_fps"]),
+        fmt(lat.get("p50_ms")),
+        fmt(lat.get("p90_ms")),
+        fmt(lat.get("p95_ms")),
+        fmt(lat.get("p99_ms")),
+        fmt(direct.get("batch_size"), "d"),
+        fmt(direct.get("throughput_fps")),
+        fmt(dlat.get("p50_ms")),
+        fmt(dlat.get("p99_ms")),
+        fmt(ratio.get("throughput"), ".2f"),
+        fmt(ratio.get("p50"), ".2f"),
+        _stability(client, direct),
+    ]
 
 
 def _server_rows(level: Json) -> list[list[str]]:
     return [
-        [level_label(level), name, fmt(m["requests"], "d"), fmt(m["avg_batch_size"], ".2f"), fmt(m["queue_ms"]),
-         fmt(m["compute_input_ms"]), fmt(m["compute_infer_ms"]), fmt(m["compute_output_ms"]),
-         fmt(m["request_ms"]), _histogram(m["batch_histogram"])]
+        [
+            level_label(level),
+            name,
+            fmt(m["requests"], "d"),
+            fmt(m["avg_batch_size"], ".2f"),
+            fmt(m["queue_ms"]),
+            fmt(m["compute_input_ms"]),
+            fmt(m["compute_infer_ms"]),
+            fmt(m["compute_output_ms"]),
+            fmt(m["request_ms"]),
+            _histogram(m["batch_histogram"]),
+        ]
         for name, m in level["server"]["models"].items()
-    ]  # fmt: skip
+    ]
 
 
 def _summary_lines(summary: Json) -> list[str]:

@@ -51,80 +51,181 @@ from orchestrator.triton.client import DEFAULT_REQUEST_TIMEOUT_S
 from orchestrator.triton.errors import EmbeddedTritonError, TritonError, TritonUnavailableError
 from orchestrator.triton.wire import WireFormat
 
-app = typer.Typer(help="Benchmark latency and throughput (perf_analyzer-style, with a direct baseline).",
-                  no_args_is_help=True)  # fmt: skip
+app = typer.Typer(
+    help="Benchmark latency and throughput (perf_analyzer-style, with a direct baseline).", no_args_is_help=True
+)
 
-_WIRES = {"letterbox": (WireFormat.LETTERBOX,), "raw": (WireFormat.RAW,), "jpeg": (WireFormat.JPEG,),
-          "both": (WireFormat.RAW, WireFormat.JPEG)}  # fmt: skip
+_WIRES = {
+    "letterbox": (WireFormat.LETTERBOX,),
+    "raw": (WireFormat.RAW,),
+    "jpeg": (WireFormat.JPEG,),
+    "both": (WireFormat.RAW, WireFormat.JPEG),
+}
 _DEFAULT_WINDOWS = WindowSettings()
-BenchTritonUrlOption = Annotated[str | None, typer.Option(
-    "--triton-url", "-u", envvar="PITCHSIDE_TRITON_URL",
-    help="gRPC host:port of an existing Triton server (perf_analyzer's -u); without it an embedded server is started.",
-)]  # fmt: skip
+BenchTritonUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--triton-url",
+        "-u",
+        envvar="PITCHSIDE_TRITON_URL",
+        help=(
+            "gRPC host:port of an existing Triton server (perf_analyzer's -u); without it an embedded server is "
+            "started."
+        ),
+    ),
+]
 
 
 @app.command("model")
 def model(
-    model_name: Annotated[str | None, typer.Option("--model", "-m", help=(
-        "Model or ensemble to benchmark (default: the wire's own: detector for letterbox, detection otherwise)."))]
-        = None,
-    concurrency: Annotated[str | None, typer.Option("--concurrency", "--concurrency-range", help=(
-        "Concurrency levels: first:last:step (perf_analyzer's --concurrency-range, e.g. 1:8:1) or a list, e.g. "
-        "1,2,4,8 (default 1,2,4,8; with --quick 1,2)."))] = None,
-    request_rate: Annotated[str | None, typer.Option("--request-rate", "--request-rate-range", help=(
-        "Request rates per second, first:last:step or a list: open-loop mode instead of concurrency."))] = None,
+    model_name: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            "-m",
+            help=(
+                "Model or ensemble to benchmark (default: the wire's own: detector for letterbox, detection otherwise)."
+            ),
+        ),
+    ] = None,
+    concurrency: Annotated[
+        str | None,
+        typer.Option(
+            "--concurrency",
+            "--concurrency-range",
+            help=(
+                "Concurrency levels: first:last:step (perf_analyzer's --concurrency-range, e.g. 1:8:1) or a list, e.g. "
+                "1,2,4,8 (default 1,2,4,8; with --quick 1,2)."
+            ),
+        ),
+    ] = None,
+    request_rate: Annotated[
+        str | None,
+        typer.Option(
+            "--request-rate",
+            "--request-rate-range",
+            help=("Request rates per second, first:last:step or a list: open-loop mode instead of concurrency."),
+        ),
+    ] = None,
     arrival: Annotated[Arrival, typer.Option(help="Request-rate mode: gaps between requests.")] = Arrival.CONSTANT,
-    max_inflight: Annotated[int, typer.Option(
-        help="Request-rate mode: requests due beyond this many outstanding are skipped and counted.")]
-        = DEFAULT_MAX_INFLIGHT,
-    wire: Annotated[str, typer.Option(help=(
-        "letterbox: S x S frames + LETTERBOX to the detector (the orchestrator's default); raw: IMAGE_RAW, jpeg: "
-        "IMAGE_BYTES to the ensemble; both: raw and jpeg runs."))] = "letterbox",
-    frame_size: Annotated[str | None, typer.Option(
-        help="Resize the footage to WIDTHxHEIGHT first, e.g. 1920x1080 for what a 1080p camera costs.")] = None,
-    standin_detector: Annotated[bool, typer.Option(
-        "--standin-detector", help="Serve a zero-cost stand-in replaying the detector's recorded outputs: the "
-        "ceiling of everything but the detector (embedded server only; labelled in the report).")] = False,
-    quick: Annotated[bool, typer.Option(
-        "--quick", help="CI smoke run: short windows, levels 1,2. The figures are not for reading.")] = False,
-    warmup_s: Annotated[float | None, typer.Option(
-        help=f"Warm-up seconds per level (default {_DEFAULT_WINDOWS.warmup_s:g}).")] = None,
-    measurement_interval: Annotated[float | None, typer.Option("--measurement-interval", "-p", help=(
-        f"Milliseconds per measurement window, as perf_analyzer's -p (default {_DEFAULT_WINDOWS.window_s * 1e3:g}).")
-        )] = None,
-    window_s: Annotated[float | None, typer.Option(
-        help="The same window in seconds (give one of the two).")] = None,
-    max_windows: Annotated[int | None, typer.Option("--max-trials", "-r", "--max-windows", help=(
-        f"Most windows per level, as perf_analyzer's --max-trials (default {_DEFAULT_WINDOWS.max_windows})."))]
-        = None,
-    stable_windows: Annotated[int | None, typer.Option(
-        help=f"Consecutive windows that must agree (default {_DEFAULT_WINDOWS.stable_windows}).")] = None,
-    stability_pct: Annotated[float | None, typer.Option("--stability-percentage", "-s", "--stability-pct", help=(
-        "perf_analyzer's rule: max/min of those windows' throughput, and of their latency, each within this % "
-        f"(default {_DEFAULT_WINDOWS.stability_pct:g})."))] = None,
-    percentile: Annotated[int | None, typer.Option(help=(
-        "Judge stability on this latency percentile instead of the mean, as perf_analyzer's --percentile; "
-        "the table and CSV always carry p50/p90/p95/p99."))] = None,
-    footage: Annotated[Path, typer.Option(help="Video (or image) the frames come from.",
-                                          show_default="media/vtest.avi")] = DEFAULT_FOOTAGE,
+    max_inflight: Annotated[
+        int, typer.Option(help="Request-rate mode: requests due beyond this many outstanding are skipped and counted.")
+    ] = DEFAULT_MAX_INFLIGHT,
+    wire: Annotated[
+        str,
+        typer.Option(
+            help=(
+                "letterbox: S x S frames + LETTERBOX to the detector (the orchestrator's default); raw: IMAGE_RAW, "
+                "jpeg: IMAGE_BYTES to the ensemble; both: raw and jpeg runs."
+            )
+        ),
+    ] = "letterbox",
+    frame_size: Annotated[
+        str | None,
+        typer.Option(help="Resize the footage to WIDTHxHEIGHT first, e.g. 1920x1080 for what a 1080p camera costs."),
+    ] = None,
+    standin_detector: Annotated[
+        bool,
+        typer.Option(
+            "--standin-detector",
+            help="Serve a zero-cost stand-in replaying the detector's recorded outputs: the "
+            "ceiling of everything but the detector (embedded server only; labelled in the report).",
+        ),
+    ] = False,
+    quick: Annotated[
+        bool, typer.Option("--quick", help="CI smoke run: short windows, levels 1,2. The figures are not for reading.")
+    ] = False,
+    warmup_s: Annotated[
+        float | None, typer.Option(help=f"Warm-up seconds per level (default {_DEFAULT_WINDOWS.warmup_s:g}).")
+    ] = None,
+    measurement_interval: Annotated[
+        float | None,
+        typer.Option(
+            "--measurement-interval",
+            "-p",
+            help=(
+                "Milliseconds per measurement window, as perf_analyzer's -p "
+                f"(default {_DEFAULT_WINDOWS.window_s * 1e3:g})."
+            ),
+        ),
+    ] = None,
+    window_s: Annotated[float | None, typer.Option(help="The same window in seconds (give one of the two).")] = None,
+    max_windows: Annotated[
+        int | None,
+        typer.Option(
+            "--max-trials",
+            "-r",
+            "--max-windows",
+            help=(f"Most windows per level, as perf_analyzer's --max-trials (default {_DEFAULT_WINDOWS.max_windows})."),
+        ),
+    ] = None,
+    stable_windows: Annotated[
+        int | None,
+        typer.Option(help=f"Consecutive windows that must agree (default {_DEFAULT_WINDOWS.stable_windows})."),
+    ] = None,
+    stability_pct: Annotated[
+        float | None,
+        typer.Option(
+            "--stability-percentage",
+            "-s",
+            "--stability-pct",
+            help=(
+                "perf_analyzer's rule: max/min of those windows' throughput, and of their latency, each within this % "
+                f"(default {_DEFAULT_WINDOWS.stability_pct:g})."
+            ),
+        ),
+    ] = None,
+    percentile: Annotated[
+        int | None,
+        typer.Option(
+            help=(
+                "Judge stability on this latency percentile instead of the mean, as perf_analyzer's --percentile; "
+                "the table and CSV always carry p50/p90/p95/p99."
+            )
+        ),
+    ] = None,
+    footage: Annotated[
+        Path, typer.Option(help="Video (or image) the frames come from.", show_default="media/vtest.avi")
+    ] = DEFAULT_FOOTAGE,
     frames: Annotated[int, typer.Option(help="Distinct frames decoded and cycled through.", min=1)] = DEFAULT_FRAMES,
-    timeout_s: Annotated[float, typer.Option(help="Per-request timeout; a timeout counts as a failure.")]
-        = DEFAULT_REQUEST_TIMEOUT_S,
+    timeout_s: Annotated[
+        float, typer.Option(help="Per-request timeout; a timeout counts as a failure.")
+    ] = DEFAULT_REQUEST_TIMEOUT_S,
     direct: Annotated[bool, typer.Option("--direct/--no-direct", help="Measure the direct baseline.")] = True,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write the report here (JSON).")] = None,
-    csv_path: Annotated[Path | None, typer.Option("-f", "--csv", help=(
-        "Write perf_analyzer's -f CSV here (its header, microseconds); with --wire both, one file per wire."))]
-        = None,
-    input_data_path: Annotated[Path | None, typer.Option("--export-input-data", help=(
-        "Write the frames as perf_analyzer --input-data JSON, to cross-check with perf_analyzer itself."))] = None,
+    csv_path: Annotated[
+        Path | None,
+        typer.Option(
+            "-f",
+            "--csv",
+            help=("Write perf_analyzer's -f CSV here (its header, microseconds); with --wire both, one file per wire."),
+        ),
+    ] = None,
+    input_data_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--export-input-data",
+            help=("Write the frames as perf_analyzer --input-data JSON, to cross-check with perf_analyzer itself."),
+        ),
+    ] = None,
     plot_dir: Annotated[Path | None, typer.Option(help="Write PNG plots here (needs matplotlib).")] = None,
     triton_url: BenchTritonUrlOption = None,
-    protocol: Annotated[str, typer.Option("-i", "--protocol", help="grpc: the only protocol pitchside speaks "
-                                          "(accepted for perf_analyzer's -i).")] = "grpc",
-    batch_size: Annotated[int, typer.Option("-b", "--batch-size", help="1: one frame per request, as a camera sends "
-                                            "them (accepted for perf_analyzer's -b).")] = 1,
+    protocol: Annotated[
+        str,
+        typer.Option(
+            "-i", "--protocol", help="grpc: the only protocol pitchside speaks (accepted for perf_analyzer's -i)."
+        ),
+    ] = "grpc",
+    batch_size: Annotated[
+        int,
+        typer.Option(
+            "-b",
+            "--batch-size",
+            help="1: one frame per request, as a camera sends them (accepted for perf_analyzer's -b).",
+        ),
+    ] = 1,
     model_repository: ModelRepositoryOption = DEFAULT_MODEL_REPOSITORY,
-) -> None:  # fmt: skip
+) -> None:
     """Concurrency sweep (or request-rate sweep) against a model on Triton, with the direct baseline beside it.
 
     perf_analyzer's flags work as they do there: -m, -u, --concurrency-range 1:8:1, --request-rate-range,
@@ -139,8 +240,20 @@ def model(
         wires = _wire_formats(wire)
         _check_footage(footage)
         outputs.check()
-        config = ModelBenchConfig(load, windows, model_name, wires, triton_url, model_repository, footage, frames,
-                                  timeout_s, direct, _frame_size(frame_size), standin_detector)  # fmt: skip
+        config = ModelBenchConfig(
+            load,
+            windows,
+            model_name,
+            wires,
+            triton_url,
+            model_repository,
+            footage,
+            frames,
+            timeout_s,
+            direct,
+            _frame_size(frame_size),
+            standin_detector,
+        )
     except ValueError as exc:
         _fail(str(exc), code=2)
     result, report = _run(config)
@@ -154,16 +267,22 @@ def pipeline(
     streams: Annotated[int, typer.Option(min=1, help="Simulated live cameras.")] = 1,
     fps: Annotated[float, typer.Option(min=0.1, help="Frames per second of each camera.")] = 10.0,
     duration_s: Annotated[float, typer.Option(min=0.5, help="Seconds of footage per camera.")] = 30.0,
-    footage: Annotated[Path, typer.Option(help="Video each camera replays (looped).",
-                                          show_default="media/vtest.avi")] = DEFAULT_FOOTAGE,
+    footage: Annotated[
+        Path, typer.Option(help="Video each camera replays (looped).", show_default="media/vtest.avi")
+    ] = DEFAULT_FOOTAGE,
     quick: Annotated[bool, typer.Option("--quick", help="CI smoke run: 3 s, short direct windows.")] = False,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write the report here (JSON).")] = None,
-    plot_dir: Annotated[Path | None, typer.Option(help=(
-        "Write PNG plots here: latency CDF per stage, frames emitted and dropped over time (needs matplotlib)."))]
-        = None,
+    plot_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help=(
+                "Write PNG plots here: latency CDF per stage, frames emitted and dropped over time (needs matplotlib)."
+            )
+        ),
+    ] = None,
     triton_url: BenchTritonUrlOption = None,
     model_repository: ModelRepositoryOption = DEFAULT_MODEL_REPOSITORY,
-) -> None:  # fmt: skip
+) -> None:
     """N simulated live streams at F fps through the full orchestrator, with the direct baseline."""
     outputs = Outputs(json_path, None, None, plot_dir)
     try:
@@ -172,9 +291,14 @@ def pipeline(
     except ValueError as exc:
         _fail(str(exc), code=2)
     config = PipelineBenchConfig(
-        streams, fps, 3.0 if quick else duration_s, footage, triton_url, model_repository,
+        streams,
+        fps,
+        3.0 if quick else duration_s,
+        footage,
+        triton_url,
+        model_repository,
         QUICK_DIRECT_WINDOWS if quick else DIRECT_WINDOWS,
-    )  # fmt: skip
+    )
     try:
         with open_progress() as progress:
             report = asyncio.run(run_pipeline_bench(config, progress))
@@ -230,8 +354,10 @@ def _perf_analyzer_only(protocol: str, batch_size: int) -> None:
     if protocol.lower() != "grpc":
         raise ValueError(f"-i {protocol}: pitchside speaks gRPC only; use -i grpc and the server's gRPC port (8001)")
     if batch_size != 1:
-        raise ValueError(f"-b {batch_size}: pitchside sends one frame per request, as a camera does, and Triton's "
-                         "dynamic batcher forms the batches; raise --concurrency-range to load it harder")  # fmt: skip
+        raise ValueError(
+            f"-b {batch_size}: pitchside sends one frame per request, as a camera does, and Triton's "
+            "dynamic batcher forms the batches; raise --concurrency-range to load it harder"
+        )
 
 
 def _interval_s(measurement_interval_ms: float | None, window_s: float | None) -> float | None:
@@ -241,9 +367,14 @@ def _interval_s(measurement_interval_ms: float | None, window_s: float | None) -
 
 
 def _windows(
-    quick: bool, warmup_s: float | None, window_s: float | None, max_windows: int | None,
-    stable_windows: int | None, stability_pct: float | None, percentile: int | None,
-) -> WindowSettings:  # fmt: skip
+    quick: bool,
+    warmup_s: float | None,
+    window_s: float | None,
+    max_windows: int | None,
+    stable_windows: int | None,
+    stability_pct: float | None,
+    percentile: int | None,
+) -> WindowSettings:
     base = QUICK_WINDOWS if quick else _DEFAULT_WINDOWS
     return WindowSettings(
         warmup_s=base.warmup_s if warmup_s is None else warmup_s,
@@ -298,8 +429,10 @@ def _fail(message: str, code: int = 1) -> NoReturn:
 def _explain(exc: Exception, url: str | None) -> str:
     """What went wrong, then how to fix it."""
     if isinstance(exc, TritonUnavailableError) and url:
-        return (f"Triton at {url} is unreachable or not ready ({exc}); check -u/--triton-url is a running server's "
-                "gRPC address (e.g. localhost:8001), or leave it out to start an embedded server")  # fmt: skip
+        return (
+            f"Triton at {url} is unreachable or not ready ({exc}); check -u/--triton-url is a running server's "
+            "gRPC address (e.g. localhost:8001), or leave it out to start an embedded server"
+        )
     if isinstance(exc, FootageError):
         return f"{exc}; give --footage a video or image OpenCV can read"
     if isinstance(exc, PayloadError):
@@ -313,8 +446,10 @@ def _fail_on_empty_levels(report: dict[str, Any]) -> None:
     empty = [level for run in report["model"]["runs"] for level in run["levels"] if level["totals"]["completed"] == 0]
     if empty:
         errors = {level["totals"]["first_error"] for level in empty}
-        _fail(f"{len(empty)} level(s) completed no request: {'; '.join(map(str, errors))}; the first error says why "
-              "(raise --timeout-s if requests timed out)")  # fmt: skip
+        _fail(
+            f"{len(empty)} level(s) completed no request: {'; '.join(map(str, errors))}; the first error says why "
+            "(raise --timeout-s if requests timed out)"
+        )
 
 
 def _read_report(path: Path) -> dict[str, Any]:

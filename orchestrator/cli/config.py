@@ -69,8 +69,22 @@ def show(
 ) -> None:
     """Print the configuration `pitchside run` would use with the same file, environment and flags."""
     flags = RunFlags(
-        source, sink, triton_url, mode, offline, realtime, wire, annotate, metrics_port, metrics_host,
-        max_frames, shard, model_repository, durability, state_dir, otlp_endpoint,
-    )  # fmt: skip
+        source,
+        sink,
+        triton_url,
+        mode,
+        offline,
+        realtime,
+        wire,
+        annotate,
+        metrics_port,
+        metrics_host,
+        max_frames,
+        shard,
+        model_repository,
+        durability,
+        state_dir,
+        otlp_endpoint,
+    )
     effective = load_or_exit(config, flags, code=1)
     typer.echo(to_json(effective) if as_json else to_toml(as_mapping(effective)))

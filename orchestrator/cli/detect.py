@@ -148,8 +148,12 @@ def save_annotated(run: DetectRun, folder: Path) -> list[Path]:
             continue
         image: npt.NDArray[np.uint8] = np.asarray(decoded, dtype=np.uint8)
         boxes = result.detections
-        canvas = draw_boxes(image, [d.box_xyxy for d in boxes], [f"{d.class_name} {d.score:.2f}" for d in boxes],
-                            [d.class_id for d in boxes])  # fmt: skip
+        canvas = draw_boxes(
+            image,
+            [d.box_xyxy for d in boxes],
+            [f"{d.class_name} {d.score:.2f}" for d in boxes],
+            [d.class_id for d in boxes],
+        )
         path = folder / f"{Path(result.image).stem}.annotated.png"
         if not cv2.imwrite(str(path), canvas):
             _fail(f"could not write {path}; check the folder is writable")
@@ -170,8 +174,14 @@ class _Unreachable(TritonError):
 
 def _explain(exc: TritonError, url: str | None) -> str:
     if isinstance(exc, _Unreachable):
-        fix = ("check --triton-url is a running server's gRPC address (e.g. localhost:8001), or leave it out to "
-               "start an embedded server") if url else "see the server log above"  # fmt: skip
+        fix = (
+            (
+                "check --triton-url is a running server's gRPC address (e.g. localhost:8001), or leave it out to "
+                "start an embedded server"
+            )
+            if url
+            else "see the server log above"
+        )
         return f"{exc}; {fix}"
     if isinstance(exc, EmbeddedTritonError | LabelsError):
         return str(exc)

@@ -44,9 +44,10 @@ ModelOption = Annotated[str, typer.Option("--model", help="The model's directory
 @app.command("check")
 def check(
     onnx_file: Annotated[Path, typer.Argument(help="The researcher's ONNX.", exists=True, dir_okay=False)],
-    labels: Annotated[Path, typer.Option(help="Class names, one per line, in class-id order.", exists=True,
-                                         dir_okay=False)],
-) -> None:  # fmt: skip
+    labels: Annotated[
+        Path, typer.Option(help="Class names, one per line, in class-id order.", exists=True, dir_okay=False)
+    ],
+) -> None:
     """Say whether the ONNX and its labels can be served as a detector, and what to fix if not."""
     report = check_source(onnx_file, read_labels(labels))
     for problem in report.problems:
@@ -55,39 +56,55 @@ def check(
         raise typer.Exit(code=1)
     layout = report.layout
     assert layout is not None  # ok implies a layout
-    typer.echo(f"{onnx_file.name}: ok: opset {report.opset}, input {layout.input_size}x{layout.input_size}, "
-               f"{layout.num_classes} classes, {layout.num_anchors} anchors")  # fmt: skip
+    typer.echo(
+        f"{onnx_file.name}: ok: opset {report.opset}, input {layout.input_size}x{layout.input_size}, "
+        f"{layout.num_classes} classes, {layout.num_anchors} anchors"
+    )
 
 
 @app.command("build")
 def build(
     repository: RepositoryOption = DEFAULT_MODEL_REPOSITORY,
     model: ModelOption = DETECTOR_MODEL,
-    profile: Annotated[Profile, typer.Option(help="cpu: the served graph; gpu: that graph, then a TensorRT plan "
-                                             "for the GPU this runs on.")] = Profile.CPU,
+    profile: Annotated[
+        Profile,
+        typer.Option(help="cpu: the served graph; gpu: that graph, then a TensorRT plan for the GPU this runs on."),
+    ] = Profile.CPU,
     plan: Annotated[Path, typer.Option(help="GPU: where to write the plan (one per GPU architecture).")] = (
-        DEFAULT_PLAN),
-    builder: Annotated[Builder | None, typer.Option(help="GPU: trtexec (default) or polygraphy (needed to "
-                                                    "calibrate int8 on frames).")] = None,
-    timing_cache: Annotated[Path | None, typer.Option(help="GPU: TensorRT timing cache, read and updated "
-                                                      "(keep one per GPU type between builds).")] = None,
+        DEFAULT_PLAN
+    ),
+    builder: Annotated[
+        Builder | None, typer.Option(help="GPU: trtexec (default) or polygraphy (needed to calibrate int8 on frames).")
+    ] = None,
+    timing_cache: Annotated[
+        Path | None,
+        typer.Option(help="GPU: TensorRT timing cache, read and updated (keep one per GPU type between builds)."),
+    ] = None,
     fp16: Annotated[bool, typer.Option(help="GPU: allow FP16 kernels.")] = True,
-    int8: Annotated[bool, typer.Option(help="GPU: allow INT8 kernels; needs --calibration-frames or "
-                                       "--calibration-cache.")] = False,
-    calibration_frames: Annotated[Path | None, typer.Option(help="GPU, int8: stills and videos to calibrate on, "
-                                                            "letterboxed as served.", exists=True,
-                                                            file_okay=False)] = None,
-    calibration_cache: Annotated[Path | None, typer.Option(help="GPU, int8: the calibration cache (written when "
-                                                           "calibrating on frames, else read).")] = None,
+    int8: Annotated[
+        bool, typer.Option(help="GPU: allow INT8 kernels; needs --calibration-frames or --calibration-cache.")
+    ] = False,
+    calibration_frames: Annotated[
+        Path | None,
+        typer.Option(
+            help="GPU, int8: stills and videos to calibrate on, letterboxed as served.", exists=True, file_okay=False
+        ),
+    ] = None,
+    calibration_cache: Annotated[
+        Path | None,
+        typer.Option(help="GPU, int8: the calibration cache (written when calibrating on frames, else read)."),
+    ] = None,
     max_batch: Annotated[int, typer.Option(min=1, help="GPU: the largest batch the plan accepts.")] = GPU_MAX_BATCH,
     opt_batch: Annotated[int, typer.Option(min=1, help="GPU: the batch TensorRT tunes for (and calibrates at).")] = (
-        GPU_OPT_BATCH),
+        GPU_OPT_BATCH
+    ),
     dry_run: Annotated[bool, typer.Option(help="GPU: print the TensorRT command instead of running it.")] = False,
-) -> None:  # fmt: skip
+) -> None:
     """Build the served graph from the model's source ONNX and the settings in its config; for the GPU profile,
     then the TensorRT plan of that graph on this GPU."""
-    options = PlanOptions(plan, builder, timing_cache, fp16, int8, calibration_frames, calibration_cache, max_batch,
-                          opt_batch)  # fmt: skip
+    options = PlanOptions(
+        plan, builder, timing_cache, fp16, int8, calibration_frames, calibration_cache, max_batch, opt_batch
+    )
     if profile is Profile.CPU and (options != PlanOptions(plan) or dry_run):
         typer.echo(
             "error: the TensorRT options (--builder, --timing-cache, --int8, ...) are for --profile gpu", err=True
@@ -119,14 +136,22 @@ def _build_plan(onnx: Path, options: PlanOptions, dry_run: bool) -> None:
 def validate(
     repository: RepositoryOption = DEFAULT_MODEL_REPOSITORY,
     model: ModelOption = DETECTOR_MODEL,
-    golden: Annotated[Path | None, typer.Option(help="Golden stills and videos (default: the bundled media).",
-                                                exists=True, file_okay=False)] = None,
+    golden: Annotated[
+        Path | None,
+        typer.Option(help="Golden stills and videos (default: the bundled media).", exists=True, file_okay=False),
+    ] = None,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write the validation report here.")] = None,
-    plan: Annotated[Path | None, typer.Option(help="A TensorRT plan of the built graph (`model build --profile "
-                                              "gpu`): also check its parity with ONNX Runtime on the golden "
-                                              "frames (needs polygraphy and TensorRT).", exists=True,
-                                              dir_okay=False)] = None,
-) -> None:  # fmt: skip
+    plan: Annotated[
+        Path | None,
+        typer.Option(
+            help="A TensorRT plan of the built graph (`model build --profile "
+            "gpu`): also check its parity with ONNX Runtime on the golden "
+            "frames (needs polygraphy and TensorRT).",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+) -> None:
     """The accuracy gate: the built graph against the researcher's model on golden frames; with --plan, the
     plan's parity with that graph too; exit 1 if either fails."""
     try:
@@ -141,8 +166,10 @@ def validate(
         raise typer.Exit(code=1) from exc
     gate = report.gate
     found = sum(f.source for f in gate.frames)
-    typer.echo(f"{model}: {len(report.golden)} golden frames, {found} source detections; recall {gate.recall:.4f}, "
-               f"precision {gate.precision:.4f}, score drift {gate.max_score_drift:.4f}")  # fmt: skip
+    typer.echo(
+        f"{model}: {len(report.golden)} golden frames, {found} source detections; recall {gate.recall:.4f}, "
+        f"precision {gate.precision:.4f}, score drift {gate.max_score_drift:.4f}"
+    )
     parity = report.tensorrt_parity
     passed = report.passed and parity.get("passed", True) is True
     if parity.get("checked"):
@@ -163,9 +190,10 @@ def publish_version(
     version: Annotated[int, typer.Option(help="The version number to publish as (never reused).")],
     repository: RepositoryOption = DEFAULT_MODEL_REPOSITORY,
     model: ModelOption = DETECTOR_MODEL,
-    validation: Annotated[Path | None, typer.Option(help="The `model validate --json` report of this build.",
-                                                    exists=True, dir_okay=False)] = None,
-) -> None:  # fmt: skip
+    validation: Annotated[
+        Path | None, typer.Option(help="The `model validate --json` report of this build.", exists=True, dir_okay=False)
+    ] = None,
+) -> None:
     """Publish the model's built version to the store with its manifest; refuses an unvalidated or failed build
     and an existing version."""
     try:
@@ -181,16 +209,24 @@ def publish_version(
 
 @app.command("rollout")
 def rollout_version(
-    triton_url: Annotated[str, typer.Option(help="gRPC host:port of the Triton to roll out on (explicit model "
-                                                 "control, e.g. `pitchside serve --model-repository s3://…`).")],
+    triton_url: Annotated[
+        str,
+        typer.Option(
+            help="gRPC host:port of the Triton to roll out on (explicit model "
+            "control, e.g. `pitchside serve --model-repository s3://…`)."
+        ),
+    ],
     store: Annotated[str, typer.Option(help="The model store the server serves from.")],
     version: Annotated[int, typer.Option(help="The published version to put into service.")],
     model: ModelOption = DETECTOR_MODEL,
-    golden: Annotated[Path | None, typer.Option(help="Golden stills and videos (default: the bundled media).",
-                                                exists=True, file_okay=False)] = None,
-    load_timeout_s: Annotated[float, typer.Option("--load-timeout", min=1.0,
-                                                  help="Seconds Triton may take to load a version.")] = LOAD_TIMEOUT_S,
-) -> None:  # fmt: skip
+    golden: Annotated[
+        Path | None,
+        typer.Option(help="Golden stills and videos (default: the bundled media).", exists=True, file_okay=False),
+    ] = None,
+    load_timeout_s: Annotated[
+        float, typer.Option("--load-timeout", min=1.0, help="Seconds Triton may take to load a version.")
+    ] = LOAD_TIMEOUT_S,
+) -> None:
     """Stage the version beside the live one, check it through the server on golden frames, move traffic to it
     and unload the old one; stop (or roll back) by itself when a check fails."""
     try:

@@ -43,23 +43,33 @@ def render_profile(
     out: Annotated[Path, typer.Option(help="Directory to write the rendered repository into.")],
     profile: Annotated[Profile, typer.Option(help="Deployment profile.")] = Profile.GPU,
     model_repository: ModelRepositoryOption = DEFAULT_MODEL_REPOSITORY,
-    plan: Annotated[list[str] | None, typer.Option(
-        help="TensorRT plan for the GPU detector: CC=PATH for one GPU architecture (9.0 H100/H200, 8.9 L4, "
-             "8.6 A10G), or PATH for the default plan. Repeatable.")] = None,
+    plan: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="TensorRT plan for the GPU detector: CC=PATH for one GPU architecture (9.0 H100/H200, 8.9 L4, "
+            "8.6 A10G), or PATH for the default plan. Repeatable."
+        ),
+    ] = None,
     max_batch: Annotated[int, typer.Option(min=1, help="GPU: the detector's max_batch_size.")] = GPU_MAX_BATCH,
-    detector_instances: Annotated[int, typer.Option(min=1, help="GPU: detector instances per GPU.")]
-        = GPU_DETECTOR_INSTANCES,
-    cpu_instances: Annotated[int, typer.Option(min=1, help="GPU: instances of the Python pre-processing step.")]
-        = DEFAULT_CPU_INSTANCES,
-    cuda_graphs: Annotated[bool, typer.Option(help="GPU: capture CUDA graphs for the preferred batch sizes.")]
-        = True,
-) -> None:  # fmt: skip
+    detector_instances: Annotated[
+        int, typer.Option(min=1, help="GPU: detector instances per GPU.")
+    ] = GPU_DETECTOR_INSTANCES,
+    cpu_instances: Annotated[
+        int, typer.Option(min=1, help="GPU: instances of the Python pre-processing step.")
+    ] = DEFAULT_CPU_INSTANCES,
+    cuda_graphs: Annotated[bool, typer.Option(help="GPU: capture CUDA graphs for the preferred batch sizes.")] = True,
+) -> None:
     """Render the repository for a profile (gpu: TensorRT detector tuned for the GPU) and check the result."""
     try:
         plans = _plans(plan or [])
         preferred = tuple(b for b in GPU_PREFERRED_BATCHES if b <= max_batch) or (max_batch,)
-        gpu = GpuSettings(max_batch, preferred, detector_instances=detector_instances, cpu_instances=cpu_instances,
-                          cuda_graphs=cuda_graphs)  # fmt: skip
+        gpu = GpuSettings(
+            max_batch,
+            preferred,
+            detector_instances=detector_instances,
+            cpu_instances=cpu_instances,
+            cuda_graphs=cuda_graphs,
+        )
         render(model_repository, profile, out, plans, gpu)
     except (RepositoryError, FileExistsError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)

@@ -58,9 +58,23 @@ def run(
 ) -> None:
     """Run camera streams through Triton and deliver ordered, tracked detection events."""
     flags = RunFlags(
-        source, sink, triton_url, mode, offline, realtime, wire, annotate, metrics_port, metrics_host,
-        max_frames, shard, model_repository, durability, state_dir, otlp_endpoint,
-    )  # fmt: skip
+        source,
+        sink,
+        triton_url,
+        mode,
+        offline,
+        realtime,
+        wire,
+        annotate,
+        metrics_port,
+        metrics_host,
+        max_frames,
+        shard,
+        model_repository,
+        durability,
+        state_dir,
+        otlp_endpoint,
+    )
     settings = load_or_exit(config, flags)
     try:
         summary = asyncio.run(_run_until_signal(settings))

@@ -44,9 +44,12 @@ def serve(
 ) -> None:
     """Start a real Triton server (bundled, CPU) on the model repository and serve until stopped."""
     config = EmbeddedTritonConfig(
-        model_repository, ServerPorts(http_port, grpc_port, metrics_port), host=host, log_path=log_file,
+        model_repository,
+        ServerPorts(http_port, grpc_port, metrics_port),
+        host=host,
+        log_path=log_file,
         explicit_model_control=explicit_model_control,
-    )  # fmt: skip
+    )
     server = EmbeddedTriton(config)
     previous = signal.signal(signal.SIGTERM, _raise_stop)
     try:

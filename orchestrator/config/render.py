@@ -52,13 +52,21 @@ def to_toml(mapping: dict[str, Any]) -> str:
     for key, value in mapping.items():
         if isinstance(value, dict):
             lines += ["", f"[{key}]", *_scalars(value)]
-            lines += [line for sub, table in value.items() if isinstance(table, dict) for line in
-                      ["", f"[{key}.{sub}]", *_scalars(table)]]  # fmt: skip
+            lines += [
+                line
+                for sub, table in value.items()
+                if isinstance(table, dict)
+                for line in ["", f"[{key}.{sub}]", *_scalars(table)]
+            ]
         elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
             for entry in value:
                 lines += ["", f"[[{key}]]", *_scalars(entry)]
-                lines += [line for sub, table in entry.items() if isinstance(table, dict) for line in
-                          [f"[{key}.{sub}]", *_scalars(table, inline=True)]]  # fmt: skip
+                lines += [
+                    line
+                    for sub, table in entry.items()
+                    if isinstance(table, dict)
+                    for line in [f"[{key}.{sub}]", *_scalars(table, inline=True)]
+                ]
     return "\n".join(lines).lstrip("\n") + "\n"
 
 

@@ -49,8 +49,16 @@ class PlanOptions:
     def build(self, onnx: Path) -> TensorRtBuild:
         """The build of ``onnx``; ValueError for options that do not go together."""
         builder = self.builder or (Builder.POLYGRAPHY if self.calibration_frames is not None else Builder.TRTEXEC)
-        return TensorRtBuild(onnx, self.plan, self.max_batch, min(self.opt_batch, self.max_batch), self.fp16,
-                             timing_cache=self.timing_cache, int8=self._calibration(), builder=builder)  # fmt: skip
+        return TensorRtBuild(
+            onnx,
+            self.plan,
+            self.max_batch,
+            min(self.opt_batch, self.max_batch),
+            self.fp16,
+            timing_cache=self.timing_cache,
+            int8=self._calibration(),
+            builder=builder,
+        )
 
     def _calibration(self) -> Calibration | None:
         if not self.int8:
@@ -91,10 +99,13 @@ def plan_parity(onnx: Path, plan: Path, golden_dir: Path | None) -> dict[str, An
         loader = write_frames(LetterboxedFrames.of(frames, input_size(onnx)), work, min(len(frames), GPU_MAX_BATCH))
         check = ParityCheck(onnx, plan, loader, work / REFERENCE_OUTPUTS)
         result: dict[str, Any] = {
-            "checked": True, "plan": plan.name, "plan_sha256": sha256_of(plan), "frames": len(frames),
+            "checked": True,
+            "plan": plan.name,
+            "plan_sha256": sha256_of(plan),
+            "frames": len(frames),
             "commands": [shlex.join(c) for c in parity_commands(check)],
             "tolerances": {name or "*": [t.absolute, t.stat] for name, t in check.tolerances.items()},
-        }  # fmt: skip
+        }
         try:
             check_parity(check)
         except ConversionError as exc:

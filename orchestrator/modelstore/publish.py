@@ -145,8 +145,10 @@ async def _config_file(s3: Any, store: StoreUri, plan: PublishPlan) -> list[str]
 
 
 def _shared_file_changed(model: str, relative: str, store: StoreUri) -> str:
-    return (f"{model}/{relative} in {store} differs from this one: a version shares its model's config and "
-            "labels, so a change there is a new model name, not a new version")  # fmt: skip
+    return (
+        f"{model}/{relative} in {store} differs from this one: a version shares its model's config and "
+        "labels, so a change there is a new model name, not a new version"
+    )
 
 
 def parse_config(data: bytes) -> pb.ModelConfig:

@@ -95,9 +95,13 @@ Progress = Callable[[str], None]
 
 
 async def rollout(
-    url: str, store: StoreUri, published: PublishedVersion, golden: list[GoldenFrame], progress: Progress,
+    url: str,
+    store: StoreUri,
+    published: PublishedVersion,
+    golden: list[GoldenFrame],
+    progress: Progress,
     load_timeout_s: float = LOAD_TIMEOUT_S,
-) -> RolloutResult:  # fmt: skip
+) -> RolloutResult:
     """Stage, check, move traffic, confirm, pin the version in the store's config (see the module docstring).
     Raises RolloutError when it stops."""
     reference = await asyncio.to_thread(reference_detections, published, golden)
@@ -117,9 +121,13 @@ async def rollout(
 
 
 async def _stage_and_check(
-    control: _TimedControl, url: str, published: PublishedVersion, reference: Reference,
-    golden: list[GoldenFrame], progress: Progress,
-) -> GateReport:  # fmt: skip
+    control: _TimedControl,
+    url: str,
+    published: PublishedVersion,
+    reference: Reference,
+    golden: list[GoldenFrame],
+    progress: Progress,
+) -> GateReport:
     candidate = published.model + CANDIDATE_SUFFIX
     files = {
         f"file:{path}": data for path, data in published.files.items() if "/" in path or not path.endswith("pbtxt")
@@ -134,8 +142,10 @@ async def _stage_and_check(
         f"in-server check: recall {gate.recall:.4f}, precision {gate.precision:.4f}, drift {gate.max_score_drift:.4f}"
     )
     if not gate.passed:
-        raise RolloutError(f"version {published.version} failed the in-server check ({'; '.join(gate.reasons)}): "
-                           "nothing changed, the current version keeps serving")  # fmt: skip
+        raise RolloutError(
+            f"version {published.version} failed the in-server check ({'; '.join(gate.reasons)}): "
+            "nothing changed, the current version keeps serving"
+        )
     return gate
 
 
@@ -181,9 +191,12 @@ async def _served_rows(client: DetectionClient, size: int, frame: GoldenFrame) -
 
 
 async def _confirm_or_roll_back(
-    control: _TimedControl, url: str, published: PublishedVersion, previous: tuple[str, ...],
+    control: _TimedControl,
+    url: str,
+    published: PublishedVersion,
+    previous: tuple[str, ...],
     frame: GoldenFrame,
-) -> None:  # fmt: skip
+) -> None:
     try:
         async with DetectionClient.connect(url, published.model) as client:
             boxed, plan = letterbox(frame.image, await client.input_size())
@@ -194,8 +207,10 @@ async def _confirm_or_roll_back(
         return
     if previous:
         await _load(control, published.model, _config(published, published.model, [int(v) for v in previous]))
-    raise RolloutError(f"after the swap {published.model} answered from {answered!r}, not version "
-                       f"{published.version}: rolled back to version(s) {', '.join(previous)}")  # fmt: skip
+    raise RolloutError(
+        f"after the swap {published.model} answered from {answered!r}, not version "
+        f"{published.version}: rolled back to version(s) {', '.join(previous)}"
+    )
 
 
 def _config(published: PublishedVersion, name: str, versions: list[int]) -> str:
@@ -207,8 +222,13 @@ def _config(published: PublishedVersion, name: str, versions: list[int]) -> str:
 
 async def _ready_versions(control: _TimedControl, model: str) -> tuple[str, ...]:
     index = await control.get_model_repository_index(as_json=True)
-    return tuple(sorted(m.get("version", "") for m in index.get("models", [])
-                        if m.get("name") == model and m.get("state") == "READY"))  # fmt: skip
+    return tuple(
+        sorted(
+            m.get("version", "")
+            for m in index.get("models", [])
+            if m.get("name") == model and m.get("state") == "READY"
+        )
+    )
 
 
 async def _load(control: _TimedControl, name: str, config: str, files: dict[str, bytes] | None = None) -> None:

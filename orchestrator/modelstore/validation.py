@@ -74,9 +74,14 @@ def validate_detector(
 
     gate = run_gate(frames, from_source, from_served, thresholds)
     return ValidationReport(
-        model, sha256_of(build.source), build.served.name, sha256_of(build.served),
-        tuple(f.name for f in frames), gate, _tensorrt_parity(),
-    )  # fmt: skip
+        model,
+        sha256_of(build.source),
+        build.served.name,
+        sha256_of(build.served),
+        tuple(f.name for f in frames),
+        gate,
+        _tensorrt_parity(),
+    )
 
 
 def _tensorrt_parity() -> dict[str, Any]:

@@ -131,8 +131,12 @@ class AnnotatedVideoWriter:
         if self._video.frames:
             log.info(
                 "annotated video %s: %d frames at %s fps (%d without their own picture, %d dropped)",
-                self._path, self._video.frames, self._video.rate, self._video.repeated, self.dropped,
-            )  # fmt: skip
+                self._path,
+                self._video.frames,
+                self._video.rate,
+                self._video.repeated,
+                self.dropped,
+            )
 
 
 class _Video:

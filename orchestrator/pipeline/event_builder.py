@@ -164,8 +164,12 @@ class EventBuilder:
             state.warned_size = size
             log.warning(
                 "stream %s: frames are %dx%d but the calibration is for %dx%d: no pitch positions for them",
-                self._stream_id, size[0], size[1], calibrated[0], calibrated[1],
-            )  # fmt: skip
+                self._stream_id,
+                size[0],
+                size[1],
+                calibrated[0],
+                calibrated[1],
+            )
         return False
 
     def _zone_events(

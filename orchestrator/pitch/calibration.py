@@ -47,9 +47,11 @@ class Calibration:
 
 
 def fit_calibration(
-    image_points: Points, pitch_points: Points, image_size: tuple[int, int],
+    image_points: Points,
+    pitch_points: Points,
+    image_size: tuple[int, int],
     max_reprojection_m: float = MAX_REPROJECTION_M,
-) -> Calibration:  # fmt: skip
+) -> Calibration:
     """Fit from >= 4 (image pixel, pitch metre) pairs; ``image_size`` is (width, height)."""
     image = _checked(image_points, "image point")
     pitch = _checked(pitch_points, "pitch point")

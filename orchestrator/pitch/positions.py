@@ -35,9 +35,12 @@ class PitchPositions:
 
 
 def pitch_positions(
-    calibration: Calibration, template: PitchTemplate, boxes: npt.NDArray[np.float32],
-    class_ids: npt.NDArray[np.int32], ball_classes: Collection[int],
-) -> PitchPositions:  # fmt: skip
+    calibration: Calibration,
+    template: PitchTemplate,
+    boxes: npt.NDArray[np.float32],
+    class_ids: npt.NDArray[np.int32],
+    ball_classes: Collection[int],
+) -> PitchPositions:
     xy = calibration.to_pitch(anchor_points(boxes, class_ids, ball_classes))
     return PitchPositions(xy, template.contains(xy, ON_PITCH_MARGIN_M))
 

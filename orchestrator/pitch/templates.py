@@ -41,18 +41,28 @@ def _box(x0: float, y0: float, x1: float, y1: float) -> Polygon:
 
 def football(length_m: float = 105.0, width_m: float = 68.0) -> PitchTemplate:
     top, bottom = (width_m - FOOTBALL_PENALTY_WIDTH_M) / 2, (width_m + FOOTBALL_PENALTY_WIDTH_M) / 2
-    return PitchTemplate("football", length_m, width_m, {
-        "penalty_area_left": _box(0.0, top, FOOTBALL_PENALTY_DEPTH_M, bottom),
-        "penalty_area_right": _box(length_m - FOOTBALL_PENALTY_DEPTH_M, top, length_m, bottom),
-    })  # fmt: skip
+    return PitchTemplate(
+        "football",
+        length_m,
+        width_m,
+        {
+            "penalty_area_left": _box(0.0, top, FOOTBALL_PENALTY_DEPTH_M, bottom),
+            "penalty_area_right": _box(length_m - FOOTBALL_PENALTY_DEPTH_M, top, length_m, bottom),
+        },
+    )
 
 
 def basketball(length_m: float = 28.0, width_m: float = 15.0) -> PitchTemplate:
     top, bottom = (width_m - BASKETBALL_KEY_WIDTH_M) / 2, (width_m + BASKETBALL_KEY_WIDTH_M) / 2
-    return PitchTemplate("basketball", length_m, width_m, {
-        "key_left": _box(0.0, top, BASKETBALL_KEY_DEPTH_M, bottom),
-        "key_right": _box(length_m - BASKETBALL_KEY_DEPTH_M, top, length_m, bottom),
-    })  # fmt: skip
+    return PitchTemplate(
+        "basketball",
+        length_m,
+        width_m,
+        {
+            "key_left": _box(0.0, top, BASKETBALL_KEY_DEPTH_M, bottom),
+            "key_right": _box(length_m - BASKETBALL_KEY_DEPTH_M, top, length_m, bottom),
+        },
+    )
 
 
 def template(name: str, length_m: float | None = None, width_m: float | None = None) -> PitchTemplate:

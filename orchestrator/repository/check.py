@@ -152,9 +152,12 @@ def _check_ensemble(entry: ModelEntry, models: dict[str, ModelEntry]) -> list[Pr
 
 
 def _check_step_inputs(
-    entry: ModelEntry, where: str, step: pb.ModelEnsembling.Step, target: ModelEntry,
+    entry: ModelEntry,
+    where: str,
+    step: pb.ModelEnsembling.Step,
+    target: ModelEntry,
     available: dict[str, TensorSpec],
-) -> list[Problem]:  # fmt: skip
+) -> list[Problem]:
     problems: list[Problem] = []
     inputs = {t.name: t for t in target.config.input}
     for key, value in step.input_map.items():
@@ -171,9 +174,12 @@ def _check_step_inputs(
 
 
 def _check_step_outputs(
-    entry: ModelEntry, where: str, step: pb.ModelEnsembling.Step, target: ModelEntry,
+    entry: ModelEntry,
+    where: str,
+    step: pb.ModelEnsembling.Step,
+    target: ModelEntry,
     available: dict[str, TensorSpec],
-) -> list[Problem]:  # fmt: skip
+) -> list[Problem]:
     problems: list[Problem] = []
     outputs = {t.name: t for t in target.config.output}
     for key, value in step.output_map.items():
@@ -188,9 +194,16 @@ def _edge(model: str, field: str, produced: TensorSpec | None, expected: TensorS
     if produced is None:
         return [Problem(model, field, f"tensor {tensor!r} is not an ensemble input or an earlier step's output")]
     if produced.data_type != expected.data_type:
-        return [Problem(model, field, (
-            f"dtype mismatch on {tensor!r}: produced {dtype_name(produced.data_type)}, "
-            f"expected {dtype_name(expected.data_type)}"))]  # fmt: skip
+        return [
+            Problem(
+                model,
+                field,
+                (
+                    f"dtype mismatch on {tensor!r}: produced {dtype_name(produced.data_type)}, "
+                    f"expected {dtype_name(expected.data_type)}"
+                ),
+            )
+        ]
     if not dims_compatible(produced.dims, expected.dims):
         return [
             Problem(
@@ -216,9 +229,13 @@ def _check_onnx(entry: ModelEntry) -> list[Problem]:
 
 
 def _compare_graph(
-    model: str, kind: str, declared: Sequence[pb.ModelInput] | Sequence[pb.ModelOutput],
-    graph: dict[str, TensorSpec], batching: bool, what: str = "the ONNX graph",
-) -> list[Problem]:  # fmt: skip
+    model: str,
+    kind: str,
+    declared: Sequence[pb.ModelInput] | Sequence[pb.ModelOutput],
+    graph: dict[str, TensorSpec],
+    batching: bool,
+    what: str = "the ONNX graph",
+) -> list[Problem]:
     problems: list[Problem] = []
     names = {t.name for t in declared}
     for missing in sorted(set(graph) - names):

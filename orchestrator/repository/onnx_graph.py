@@ -8,10 +8,15 @@ from tritonclient.grpc import model_config_pb2 as pb
 from orchestrator.repository.model_config import ModelEntry, RepositoryError, TensorSpec
 
 ONNX_DATA_TYPES: Final = {
-    "tensor(float)": pb.TYPE_FP32, "tensor(float16)": pb.TYPE_FP16, "tensor(double)": pb.TYPE_FP64,
-    "tensor(uint8)": pb.TYPE_UINT8, "tensor(int8)": pb.TYPE_INT8, "tensor(int32)": pb.TYPE_INT32,
-    "tensor(int64)": pb.TYPE_INT64, "tensor(bool)": pb.TYPE_BOOL,
-}  # fmt: skip
+    "tensor(float)": pb.TYPE_FP32,
+    "tensor(float16)": pb.TYPE_FP16,
+    "tensor(double)": pb.TYPE_FP64,
+    "tensor(uint8)": pb.TYPE_UINT8,
+    "tensor(int8)": pb.TYPE_INT8,
+    "tensor(int32)": pb.TYPE_INT32,
+    "tensor(int64)": pb.TYPE_INT64,
+    "tensor(bool)": pb.TYPE_BOOL,
+}
 
 
 def onnx_file_of(entry: ModelEntry) -> Path | None:

@@ -14,8 +14,15 @@ from orchestrator.repository.model_config import ModelEntry, TensorSpec
 
 Signature = tuple[dict[str, TensorSpec], dict[str, TensorSpec]]
 
-_DTYPES = {"FLOAT": pb.TYPE_FP32, "HALF": pb.TYPE_FP16, "INT32": pb.TYPE_INT32, "INT64": pb.TYPE_INT64,
-           "UINT8": pb.TYPE_UINT8, "INT8": pb.TYPE_INT8, "BOOL": pb.TYPE_BOOL}  # fmt: skip
+_DTYPES = {
+    "FLOAT": pb.TYPE_FP32,
+    "HALF": pb.TYPE_FP16,
+    "INT32": pb.TYPE_INT32,
+    "INT64": pb.TYPE_INT64,
+    "UINT8": pb.TYPE_UINT8,
+    "INT8": pb.TYPE_INT8,
+    "BOOL": pb.TYPE_BOOL,
+}
 
 
 class PlanUnverifiableError(Exception):

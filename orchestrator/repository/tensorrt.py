@@ -125,10 +125,22 @@ def polygraphy_convert_command(build: TensorRtBuild, polygraphy: str = "polygrap
         return [f"{name}:[{','.join(map(str, dims))}]" for name, dims in shapes(build.onnx, batch).items()]
 
     command = [
-        polygraphy, "convert", str(build.onnx), "--convert-to", "trt", "-o", str(build.plan),
-        "--trt-min-shapes", *flag(1), "--trt-opt-shapes", *flag(build.opt_batch),
-        "--trt-max-shapes", *flag(build.max_batch), "--pool-limit", f"workspace:{build.workspace_mib}M",
-    ]  # fmt: skip
+        polygraphy,
+        "convert",
+        str(build.onnx),
+        "--convert-to",
+        "trt",
+        "-o",
+        str(build.plan),
+        "--trt-min-shapes",
+        *flag(1),
+        "--trt-opt-shapes",
+        *flag(build.opt_batch),
+        "--trt-max-shapes",
+        *flag(build.max_batch),
+        "--pool-limit",
+        f"workspace:{build.workspace_mib}M",
+    ]
     if build.timing_cache is not None:
         command += ["--load-timing-cache", str(build.timing_cache), "--save-timing-cache", str(build.timing_cache)]
     command += ["--fp16"] if build.fp16 else []
@@ -163,12 +175,22 @@ def parity_commands(check: ParityCheck, polygraphy: str = "polygraphy") -> list[
     data = ["--data-loader-script", f"{check.loader}:{LOADER_FUNCTION}"]
     reference = [polygraphy, "run", str(check.onnx), "--onnxrt", *data, "--save-outputs", str(check.reference_outputs)]
     compare = [
-        polygraphy, "run", str(check.plan), "--model-type", "engine", "--trt", *data,
-        "--load-outputs", str(check.reference_outputs),
-        "--atol", *_per_output(check.tolerances, lambda t: _number(t.absolute)),
-        "--rtol", *_per_output(check.tolerances, lambda t: "0"),
-        "--check-error-stat", *_per_output(check.tolerances, lambda t: t.stat),
-    ]  # fmt: skip
+        polygraphy,
+        "run",
+        str(check.plan),
+        "--model-type",
+        "engine",
+        "--trt",
+        *data,
+        "--load-outputs",
+        str(check.reference_outputs),
+        "--atol",
+        *_per_output(check.tolerances, lambda t: _number(t.absolute)),
+        "--rtol",
+        *_per_output(check.tolerances, lambda t: "0"),
+        "--check-error-stat",
+        *_per_output(check.tolerances, lambda t: t.stat),
+    ]
     return [reference, compare]
 
 

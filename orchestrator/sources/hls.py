@@ -186,8 +186,12 @@ class HlsReader:
         for segment in self._playlist.segments:
             if segment.sequence >= self._next:
                 if segment.sequence > self._next:
-                    log.warning("%s: segments %d..%d left the playlist before they were read",
-                                self._url, self._next, segment.sequence - 1)  # fmt: skip
+                    log.warning(
+                        "%s: segments %d..%d left the playlist before they were read",
+                        self._url,
+                        self._next,
+                        segment.sequence - 1,
+                    )
                 self._next = segment.sequence + 1
                 return segment
         return None

@@ -46,8 +46,11 @@ def parse_playlist(text: str, url: str) -> MediaPlaylist | MasterPlaylist:
 
 
 def _master(lines: list[str], url: str) -> MasterPlaylist:
-    variants = [urljoin(url, nxt) for line, nxt in itertools.pairwise(lines)
-                if line.startswith("#EXT-X-STREAM-INF") and not nxt.startswith("#")]  # fmt: skip
+    variants = [
+        urljoin(url, nxt)
+        for line, nxt in itertools.pairwise(lines)
+        if line.startswith("#EXT-X-STREAM-INF") and not nxt.startswith("#")
+    ]
     if not variants:
         raise PlaylistError(f"{url}: master playlist without variants")
     return MasterPlaylist(tuple(variants))

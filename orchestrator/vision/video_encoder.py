@@ -44,11 +44,41 @@ class WebmEncoder:
         """Start encoding ``size`` (width, height; both even) frames at ``rate`` frames/s into ``path``."""
         width, height = size
         command = [
-            imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
-            "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{width}x{height}", "-framerate", str(rate), "-i", "pipe:0",
-            "-an", "-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-row-mt", "1",
-            "-b:v", "0", "-crf", str(QUALITY_CRF), "-pix_fmt", "yuv420p", "-f", "webm", str(path),
-        ]  # fmt: skip
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-nostdin",
+            "-y",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "bgr24",
+            "-s",
+            f"{width}x{height}",
+            "-framerate",
+            str(rate),
+            "-i",
+            "pipe:0",
+            "-an",
+            "-c:v",
+            "libvpx-vp9",
+            "-deadline",
+            "realtime",
+            "-cpu-used",
+            "8",
+            "-row-mt",
+            "1",
+            "-b:v",
+            "0",
+            "-crf",
+            str(QUALITY_CRF),
+            "-pix_fmt",
+            "yuv420p",
+            "-f",
+            "webm",
+            str(path),
+        ]
         # A file, not a pipe: a chatty ffmpeg can never fill it and stall; it lives as long as the encoder.
         stderr = tempfile.TemporaryFile()  # noqa: SIM115
         try:
