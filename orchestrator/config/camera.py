@@ -16,14 +16,15 @@ import numpy.typing as npt
 from orchestrator.config.schema import PitchTable, StreamTable
 from orchestrator.pitch.calibration import Calibration, CalibrationError, fit_calibration, from_homography
 from orchestrator.pitch.templates import PitchTemplate, Polygon, template
+from orchestrator.pitch.zones import checked_zone
+from orchestrator.triton.labels import UNNAMED_PREFIX
 
 DEFAULT_BALL_CLASSES: Final = ("ball", "sports ball")
 """Class names whose pitch position is the box centre (a ball in flight has no foot point); everything else
 stands on the pitch at the bottom-centre of its box."""
 DEFAULT_TEMPLATE: Final = "football"
-UNNAMED_CLASS: Final = re.compile(r"class_\d+")
+UNNAMED_CLASS: Final = re.compile(re.escape(UNNAMED_PREFIX) + r"\d+")
 """How a class the model's labels file does not name is called."""
-MIN_ZONE_VERTICES: Final = 3
 
 
 @dataclass(frozen=True)
@@ -120,9 +121,6 @@ def camera_pitch(table: PitchTable) -> CameraPitch:
         calibration = fit_calibration(pairs[:, :2], pairs[:, 2:], size)
     else:
         calibration = from_homography(np.asarray(table.homography, dtype=np.float64), size)
-    own = {name: np.asarray(polygon, dtype=np.float64) for name, polygon in (table.zones or {}).items()}
-    for name, polygon in own.items():
-        if len(polygon) < MIN_ZONE_VERTICES:
-            raise ValueError(f"zone {name!r} needs at least {MIN_ZONE_VERTICES} vertices in pitch metres")
+    own = {name: checked_zone(name, np.asarray(polygon)) for name, polygon in (table.zones or {}).items()}
     balls = DEFAULT_BALL_CLASSES if table.ball_classes is None else tuple(table.ball_classes)
     return CameraPitch(pitch, calibration, size, {**pitch.zones, **own}, balls)

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from orchestrator.events.model import ZoneTransition
 from orchestrator.pitch.calibration import Points
@@ -18,9 +19,19 @@ class ZoneCrossing:
     transition: ZoneTransition
 
 
-def zones_at(zones: Mapping[str, Polygon], xy: Points) -> list[set[str]]:
-    """For each (N, 2) pitch point, the names of the zones it is inside (on the edge counts as inside)."""
-    contours = {name: np.asarray(polygon, np.float32).reshape(-1, 1, 2) for name, polygon in zones.items()}
+MIN_ZONE_VERTICES = 3
+
+
+def checked_zone(name: str, polygon: Polygon) -> Polygon:
+    """``polygon`` as a (K, 2) float64 array of pitch metres; ValueError unless it has at least 3 vertices."""
+    vertices = np.asarray(polygon, dtype=np.float64)
+    if vertices.ndim != 2 or vertices.shape[1] != 2 or len(vertices) < MIN_ZONE_VERTICES:
+        raise ValueError(f"zone {name!r} needs at least {MIN_ZONE_VERTICES} vertices in pitch metres")
+    return vertices
+
+
+def zones_at(contours: Mapping[str, npt.NDArray[np.float32]], xy: Points) -> list[set[str]]:
+    """For each (N, 2) pitch point, the names of the zones (OpenCV contours) it is inside; the edge counts."""
     return [
         {name for name, contour in contours.items() if cv2.pointPolygonTest(contour, (float(x), float(y)), False) >= 0}
         for x, y in xy
@@ -33,18 +44,20 @@ class ZoneTracker:
 
     zones: Mapping[str, Polygon]
     _inside: dict[int, set[str]] = field(default_factory=dict)
+    _contours: dict[str, npt.NDArray[np.float32]] = field(init=False)
 
     def __post_init__(self) -> None:
-        for name, polygon in self.zones.items():
-            if np.asarray(polygon).ndim != 2 or len(polygon) < 3:
-                raise ValueError(f"zone {name!r} needs at least 3 vertices in pitch metres")
+        self._contours = {
+            name: checked_zone(name, polygon).astype(np.float32).reshape(-1, 1, 2)
+            for name, polygon in self.zones.items()
+        }
 
     def update(self, positions: Mapping[int, Points]) -> list[ZoneCrossing]:
         """``positions``: track id -> (2,) pitch metres for the tracks seen in this frame. Tracks not seen keep
         their zones (a short occlusion is not a departure); ``forget`` them when they end."""
         events: list[ZoneCrossing] = []
         ids = sorted(positions)
-        now = zones_at(self.zones, np.array([positions[i] for i in ids]).reshape(-1, 2)) if ids else []
+        now = zones_at(self._contours, np.array([positions[i] for i in ids]).reshape(-1, 2)) if ids else []
         for track_id, inside in zip(ids, now, strict=True):
             before = self._inside.get(track_id, set())
             events += [ZoneCrossing(track_id, z, ZoneTransition.LEAVE) for z in sorted(before - inside)]

@@ -97,7 +97,12 @@ def calibrated_config(tmp_path: Path, clip: Path, grpc_url: str):  # type: ignor
         f'[streams.pitch]\ntemplate = "football"\nimage_size = [{SIZE[0]}, {SIZE[1]}]\npoints = [{points}]\n'
         f"zones = {{box = {ZONE}}}\n"
     )
-    loaded = from_mapping(tomllib.loads(text))
+    return run_config(tmp_path, text, grpc_url)
+
+
+def run_config(tmp_path: Path, streams_toml: str, grpc_url: str):  # type: ignore[no-untyped-def]
+    """An offline run of the streams (and their camera settings) in ``streams_toml`` into tmp_path's sink."""
+    loaded = from_mapping(tomllib.loads(streams_toml))
     base = session_config(tmp_path, loaded.streams, grpc_url, Mode.OFFLINE)
     return replace(base, per_stream=loaded.per_stream)
 
@@ -147,8 +152,9 @@ def test_a_player_walking_into_a_zone_raises_one_enter_event_after_its_frame(tmp
 def test_a_camera_class_the_model_does_not_have_stops_the_run_before_any_frame(tmp_path: Path, grpc_url: str) -> None:
     clip = tmp_path / "touchline.avi"
     render(clip)
-    loaded = from_mapping(tomllib.loads(f'[[streams]]\nid = "touchline"\nsource = "{clip}"\nclasses = ["unicorn"]\n'))
-    config = replace(session_config(tmp_path, loaded.streams, grpc_url, Mode.OFFLINE), per_stream=loaded.per_stream)
+    config = run_config(
+        tmp_path, f'[[streams]]\nid = "touchline"\nsource = "{clip}"\nclasses = ["unicorn"]\n', grpc_url
+    )
     with pytest.raises(ConfigError, match=r"stream touchline: classes \['unicorn'\] are not the model's .*person"):
         asyncio.run(run_and_read(config))
     assert not (tmp_path / "events.jsonl").exists() or not (tmp_path / "events.jsonl").read_text().strip()
