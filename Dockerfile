@@ -56,8 +56,8 @@ COPY orchestrator /opt/pitchside/lib/orchestrator
 RUN python3 -c "import site; open(site.getsitepackages()[0] + '/pitchside.pth', 'w').write('/opt/pitchside/lib\n')" \
     && python3 -c "import numpy, cv2, onnxruntime; assert numpy.__version__ < '2', numpy.__version__" \
     && python3 -c "import orchestrator.contract, orchestrator.repository.parameters, \
-orchestrator.vision.frame_input, orchestrator.vision.letterbox, orchestrator.vision.onnx_detector, \
-orchestrator.vision.preprocess"
+orchestrator.serving.refusal_pacing, orchestrator.vision.frame_input, orchestrator.vision.letterbox, \
+orchestrator.vision.onnx_detector, orchestrator.vision.preprocess"
 # The CPU profile's repository is baked in; the GPU overlay serves the S3 model store instead (docs/DEPLOY.md).
 COPY model_repository /models
 USER 1000:1000

@@ -6,9 +6,10 @@ The normal client sends real frames (media/vtest.avi, JPEG-encoded as pitchside'
 `detection` ensemble one request at a time. Each bomb client is its own process with its own gRPC channel,
 looping a ~630-byte JPEG that declares 8000 x 8000 pixels (tests/image_bombs.py) as fast as the server answers.
 Phases in one run, same server: solo, with the two bomb clients, with two clients looping 631 bytes that are no
-image at all (the control: the cheapest request there is to refuse), solo again; the ratios compare a phase with
-the mean of the two solo phases. All of it shares this machine's cores; --bomber-nice N runs the two looping
-clients' own processes at a lower priority, as if they ran elsewhere (the server's work for them stays).
+image at all (the control: the cheapest request the preprocess model refuses), with two clients looping the bomb
+as INT8 (refused by Triton itself before any model: refusal pacing cannot reach it), solo again; the ratios
+compare a phase with the mean of the two solo phases. All of it shares this machine's cores; --bomber-nice N
+runs the looping clients' own processes at a lower priority, as if they ran elsewhere (the server's work stays).
 Without --triton-url an embedded server is started.
 """
 
@@ -73,16 +74,19 @@ async def measure(url: str, seconds: float, niceness: int) -> None:
         attacked = await normal_client(url, frames, "with bombs", seconds)
     with BombClients(url, BOMB_CLIENTS, bomb=bytes(len(jpeg_bomb())), niceness=niceness) as junkers:
         control = await normal_client(url, frames, "with junk", seconds)
+    with BombClients(url, BOMB_CLIENTS, niceness=niceness, dtype="INT8") as mistypers:
+        mistyped = await normal_client(url, frames, "with INT8", seconds)
     after = await normal_client(url, frames, "solo again", seconds)
-    for phase in (solo, attacked, control, after):
+    for phase in (solo, attacked, control, mistyped, after):
         print(phase.line())
-    for name, clients in (("bomb", bombers), ("junk", junkers)):
+    for name, clients in (("bomb", bombers), ("junk", junkers), ("INT8", mistypers)):
         print(f"{name} answers ({BOMB_CLIENTS} clients, niceness {niceness}, while the normal client ran with them):")
         for answer, count in clients.answers.most_common():
             print(f"  {count:6d}  {answer}")
     baseline = (solo.rate + after.rate) / 2
     print(f"normal client with bombs / solo: {attacked.rate / baseline:.2f} (goal >= 0.80)")
     print(f"normal client with junk / solo: {control.rate / baseline:.2f} (control)")
+    print(f"normal client with INT8 bombs / solo: {mistyped.rate / baseline:.2f} (refused by Triton, not paced)")
 
 
 def main() -> None:

@@ -1,4 +1,7 @@
-"""Clients that loop a decode bomb at the detection ensemble, each its own process with its own gRPC channel."""
+"""Clients that loop a decode bomb at the detection ensemble, each its own process with its own gRPC channel.
+
+``dtype="INT8"`` sends the same bytes as a tensor of a type the ensemble does not declare: Triton itself refuses
+it before any model sees it (the refusals no model can pace)."""
 
 import asyncio
 import multiprocessing
@@ -9,6 +12,11 @@ from collections import Counter
 from types import TracebackType
 from typing import Self
 
+import numpy as np
+import tritonclient.grpc.aio as grpcclient
+from tritonclient.utils import InferenceServerException, triton_to_np_dtype
+
+from orchestrator.contract import ENSEMBLE_MODEL, INPUT_IMAGE_BYTES
 from orchestrator.triton.client import DetectionClient
 from orchestrator.triton.errors import TritonError
 from tests.image_bombs import jpeg_bomb
@@ -21,15 +29,18 @@ class BombClients:
     """``with BombClients(url, 2) as bombers:`` loops the bomb from 2 processes until the block ends;
     ``bombers.answers`` then counts what the server answered ("decoded", or the error)."""
 
-    def __init__(self, url: str, count: int, bomb: bytes | None = None, niceness: int = 0) -> None:
+    def __init__(
+        self, url: str, count: int, bomb: bytes | None = None, niceness: int = 0, dtype: str = "UINT8"
+    ) -> None:
         """``bomb``: what to send (default: tests.image_bombs.jpeg_bomb()); ``niceness``: the processes' nice
-        increment, to leave the CPU they use themselves to the server (as clients on other machines would)."""
+        increment, to leave the CPU they use themselves to the server (as clients on other machines would);
+        ``dtype``: the tensor type the bytes are sent as (the ensemble declares UINT8)."""
         context = multiprocessing.get_context("spawn")
         self._stop = context.Event()
         self._started = context.Semaphore(0)
         self._results: multiprocessing.Queue[Counter[str]] = context.Queue()
         body = jpeg_bomb() if bomb is None else bomb
-        args = (url, body, niceness, self._stop, self._started, self._results)
+        args = (url, body, dtype, niceness, self._stop, self._started, self._results)
         self._processes = [context.Process(target=_loop, args=args, daemon=True) for _ in range(count)]
         self.answers: Counter[str] = Counter()
 
@@ -55,17 +66,23 @@ class BombClients:
 def _loop(
     url: str,
     bomb: bytes,
+    dtype: str,
     niceness: int,
     stop: multiprocessing.synchronize.Event,
     started: multiprocessing.synchronize.Semaphore,
     results: "multiprocessing.Queue[Counter[str]]",
 ) -> None:
     os.nice(niceness)
-    results.put(asyncio.run(_send_until_stopped(url, bomb, stop, started)))
+    send = _send_until_stopped if dtype == "UINT8" else _send_mistyped_until_stopped
+    results.put(asyncio.run(send(url, bomb, dtype, stop, started)))
 
 
 async def _send_until_stopped(
-    url: str, bomb: bytes, stop: multiprocessing.synchronize.Event, started: multiprocessing.synchronize.Semaphore
+    url: str,
+    bomb: bytes,
+    dtype: str,
+    stop: multiprocessing.synchronize.Event,
+    started: multiprocessing.synchronize.Semaphore,
 ) -> Counter[str]:
     answers: Counter[str] = Counter()
     async with DetectionClient.connect(url, timeout_s=120) as client:
@@ -77,4 +94,31 @@ async def _send_until_stopped(
                 answers[f"{type(exc).__name__}: {str(exc)[:ANSWER_CHARS]}"] += 1
             if answers.total() == 1:
                 started.release()
+    return answers
+
+
+async def _send_mistyped_until_stopped(
+    url: str,
+    bomb: bytes,
+    dtype: str,
+    stop: multiprocessing.synchronize.Event,
+    started: multiprocessing.synchronize.Semaphore,
+) -> Counter[str]:
+    answers: Counter[str] = Counter()
+    client = grpcclient.InferenceServerClient(url)
+    element = np.dtype(triton_to_np_dtype(dtype))
+    data = np.frombuffer(bomb[: len(bomb) // element.itemsize * element.itemsize], element)[None]
+    tensor = grpcclient.InferInput(INPUT_IMAGE_BYTES, list(data.shape), dtype)
+    tensor.set_data_from_numpy(data)
+    try:
+        while not stop.is_set():
+            try:
+                await client.infer(ENSEMBLE_MODEL, [tensor])
+                answers["answered"] += 1
+            except InferenceServerException as exc:
+                answers[f"{exc.status()}: {exc.message()[:ANSWER_CHARS]}"] += 1
+            if answers.total() == 1:
+                started.release()
+    finally:
+        await client.close()
     return answers

@@ -11,7 +11,7 @@ import orchestrator
 
 PACKAGE = Path(orchestrator.__file__).parent
 PARTS = ("sources", "triton", "tracking", "events", "sinks", "vision", "pitch", "metrics", "tracing", "config",
-         "repository", "modelstore", "contract", "paths")  # fmt: skip
+         "repository", "modelstore", "serving", "contract", "paths")  # fmt: skip
 LAYERS = {**dict.fromkeys(PARTS, 0), "pipeline": 1, "bench": 2, "cli": 3}
 
 
