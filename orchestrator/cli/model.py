@@ -33,6 +33,7 @@ from orchestrator.repository.detector_graph import GraphBuildError
 from orchestrator.repository.model_config import RepositoryError, load_model
 from orchestrator.repository.profiles import GPU_MAX_BATCH, Profile
 from orchestrator.repository.tensorrt import Builder, ConversionError, build_command, convert
+from orchestrator.triton.addresses import every_address, split_host_port
 from orchestrator.triton.errors import TritonError
 
 app = typer.Typer(help="Check, build, validate and publish a researcher's model.", no_args_is_help=True)
@@ -210,10 +211,10 @@ def publish_version(
 @app.command("rollout")
 def rollout_version(
     triton_url: Annotated[
-        str,
+        list[str],
         typer.Option(
-            help="gRPC host:port of the Triton to roll out on (explicit model "
-            "control, e.g. `pitchside serve --model-repository s3://…`)."
+            help="gRPC host:port of a Triton to roll out on (explicit model control, e.g. `pitchside serve "
+            "--model-repository s3://…`); repeat it for several servers."
         ),
     ],
     store: Annotated[str, typer.Option(help="The model store the server serves from.")],
@@ -226,19 +227,38 @@ def rollout_version(
     load_timeout_s: Annotated[
         float, typer.Option("--load-timeout", min=1.0, help="Seconds Triton may take to load a version.")
     ] = LOAD_TIMEOUT_S,
+    every_pod: Annotated[
+        bool,
+        typer.Option(
+            "--every-pod",
+            help="Roll out on every address each --triton-url's name resolves to (a Kubernetes headless "
+            "Service: every ready Triton pod).",
+        ),
+    ] = False,
 ) -> None:
     """Stage the version beside the live one, check it through the server on golden frames, move traffic to it
-    and unload the old one; stop (or roll back) by itself when a check fails."""
+    and unload the old one; stop (or roll back) by itself when a check fails. With several servers, every one
+    is checked before any moves, and a failure rolls back the ones already moved."""
     try:
+        servers = _rollout_servers(triton_url, every_pod)
         target = StoreUri.parse(store)
         published = asyncio.run(read_version(target, model, version))
         frames = load_golden(golden) if golden is not None else load_golden()
         progress = lambda m: typer.echo(m, err=True)  # noqa: E731
-        result = asyncio.run(rollout(triton_url, target, published, frames, progress, load_timeout_s))
+        result = asyncio.run(rollout(servers, target, published, frames, progress, load_timeout_s))
     except (StoreUriError, StoreReadError, RolloutError, FileNotFoundError, TritonError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=1) from exc
-    typer.echo(f"{result.model} version {result.version} serving (was {', '.join(result.previous_versions) or 'none'})")
+    was = ", ".join(result.previous_versions) or "none"
+    typer.echo(f"{result.model} version {result.version} serving on {len(result.servers)} server(s) (was {was})")
+
+
+def _rollout_servers(urls: list[str], every_pod: bool) -> tuple[str, ...]:
+    """The servers to roll out on, each once: the URLs as given, or each name's every address."""
+    for url in urls:
+        split_host_port(url)  # a malformed address stops the rollout before anything is read
+    servers = [address for url in urls for address in every_address(url)] if every_pod else urls
+    return tuple(dict.fromkeys(servers))
 
 
 def _read_json(path: Path | None) -> dict[str, Any] | None:

@@ -14,6 +14,12 @@
    reloaded on the old version (rolled back) and the rollout reports failure.
 5. **Pin**: the store's config names the new version, so a restarted Triton serves it too.
 
+Several servers (every pod of a Deployment: ``--every-pod`` resolves a headless Service to each) go through it
+together: the version is staged and checked on every one before any moves, then moved and confirmed one after
+another; a server that fails to move or to confirm rolls back every server moved before it, and nothing is pinned.
+Each server is driven over one gRPC channel for both model control and inference, so the check and the
+confirmation reach the server whose models were loaded even when its name resolves to several.
+
 Needs a Triton started with explicit model control (``pitchside serve`` does this for an s3:// repository).
 """
 
@@ -21,7 +27,7 @@ import asyncio
 import hashlib
 import logging
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -77,8 +83,25 @@ class RolloutError(Exception):
 class RolloutResult:
     model: str
     previous_versions: tuple[str, ...]
+    """Every version that served before, on any of the servers."""
     version: int
     gate: GateReport
+    """The in-server check of the first server (each server's passed)."""
+    servers: tuple[str, ...]
+
+
+@dataclass
+class _Server:
+    """One Triton server, driven over one channel for model control and inference alike."""
+
+    url: str
+    control: _TimedControl
+    previous: tuple[str, ...] = ()
+    """The versions it served before the rollout."""
+
+    def client(self, model: str) -> DetectionClient:
+        """Inference on ``model`` over this server's channel (closed with the control, not by the client)."""
+        return DetectionClient(self.control.client, model)
 
 
 @dataclass(frozen=True)
@@ -95,34 +118,39 @@ Progress = Callable[[str], None]
 
 
 async def rollout(
-    url: str,
+    urls: Sequence[str],
     store: StoreUri,
     published: PublishedVersion,
     golden: list[GoldenFrame],
     progress: Progress,
     load_timeout_s: float = LOAD_TIMEOUT_S,
 ) -> RolloutResult:
-    """Stage, check, move traffic, confirm, pin the version in the store's config (see the module docstring).
-    Raises RolloutError when it stops."""
+    """Stage and check on every server in ``urls`` (gRPC host:port each), move traffic and confirm server by
+    server, pin the version in the store's config (see the module docstring). Raises RolloutError when it stops."""
+    if not urls:
+        raise RolloutError("no Triton server to roll out on; nothing changed")
     reference = await asyncio.to_thread(reference_detections, published, golden)
-    control = _TimedControl(grpcclient.InferenceServerClient(url), load_timeout_s)
+    servers = [_Server(url, _TimedControl(grpcclient.InferenceServerClient(url), load_timeout_s)) for url in urls]
     try:
-        previous = await _ready_versions(control, published.model)
-        progress(f"{published.model}: serving version(s) {', '.join(previous) or 'none'}")
-        gate = await _stage_and_check(control, url, published, reference, golden, progress)
-        progress(f"moving traffic to {published.model} version {published.version}")
-        await _load(control, published.model, _config(published, published.model, [published.version]))
-        await _confirm_or_roll_back(control, url, published, previous, golden[0])
+        for server in servers:
+            server.previous = await _ready_versions(server.control, published.model)
+            progress(f"{server.url}: {published.model} serving version(s) {', '.join(server.previous) or 'none'}")
+        gates = [await _stage_and_check(server, published, reference, golden, progress) for server in servers]
+        await _move_traffic(servers, published, golden[0], progress)
         await pin_serving_version(store, published.model, published.version)
-        progress(f"{published.model} version {published.version} is serving; version(s) {', '.join(previous)} unloaded")
-        return RolloutResult(published.model, previous, published.version, gate)
+        previous = tuple(sorted({version for server in servers for version in server.previous}))
+        progress(
+            f"{published.model} version {published.version} is serving on {len(servers)} server(s); "
+            f"version(s) {', '.join(previous)} unloaded"
+        )
+        return RolloutResult(published.model, previous, published.version, gates[0], tuple(urls))
     finally:
-        await control.close()
+        for server in servers:
+            await server.control.close()
 
 
 async def _stage_and_check(
-    control: _TimedControl,
-    url: str,
+    server: _Server,
     published: PublishedVersion,
     reference: Reference,
     golden: list[GoldenFrame],
@@ -132,21 +160,42 @@ async def _stage_and_check(
     files = {
         f"file:{path}": data for path, data in published.files.items() if "/" in path or not path.endswith("pbtxt")
     }
-    progress(f"staging version {published.version} as {candidate}")
+    progress(f"{server.url}: staging version {published.version} as {candidate}")
     try:
-        await _load(control, candidate, _config(published, candidate, [published.version]), files)
-        gate = await _check_candidate(url, candidate, reference, golden)
+        await _load(server.control, candidate, _config(published, candidate, [published.version]), files)
+        gate = await _check_candidate(server.client(candidate), reference, golden)
+    except RolloutError as exc:
+        raise RolloutError(f"{server.url}: {exc}") from exc
     finally:
-        await _unload_quietly(control, candidate)
+        await _unload_quietly(server.control, candidate)
     progress(
-        f"in-server check: recall {gate.recall:.4f}, precision {gate.precision:.4f}, drift {gate.max_score_drift:.4f}"
+        f"{server.url}: in-server check: recall {gate.recall:.4f}, precision {gate.precision:.4f}, "
+        f"drift {gate.max_score_drift:.4f}"
     )
     if not gate.passed:
         raise RolloutError(
-            f"version {published.version} failed the in-server check ({'; '.join(gate.reasons)}): "
+            f"{server.url}: version {published.version} failed the in-server check ({'; '.join(gate.reasons)}): "
             "nothing changed, the current version keeps serving"
         )
     return gate
+
+
+async def _move_traffic(
+    servers: Sequence[_Server], published: PublishedVersion, frame: GoldenFrame, progress: Progress
+) -> None:
+    """Move each server to the new version in turn; on a failure roll back the ones moved before it."""
+    moved: list[_Server] = []
+    for server in servers:
+        progress(f"{server.url}: moving traffic to {published.model} version {published.version}")
+        try:
+            await _load(server.control, published.model, _config(published, published.model, [published.version]))
+            await _confirm_or_roll_back(server, published, frame)
+        except RolloutError as exc:
+            for earlier in moved:
+                await _roll_back(earlier, published)
+            also = f"; rolled back on {', '.join(s.url for s in moved)} too" if moved else ""
+            raise RolloutError(f"{server.url}: {exc}{also}") from exc
+        moved.append(server)
 
 
 def reference_detections(published: PublishedVersion, golden: list[GoldenFrame]) -> Reference:
@@ -174,9 +223,8 @@ def reference_detections(published: PublishedVersion, golden: list[GoldenFrame])
     return Reference(local.input_size, {frame.name: expected(frame) for frame in golden})
 
 
-async def _check_candidate(url: str, candidate: str, reference: Reference, golden: list[GoldenFrame]) -> GateReport:
-    async with DetectionClient.connect(url, candidate) as client:
-        served = {frame.name: await _served_rows(client, reference.input_size, frame) for frame in golden}
+async def _check_candidate(client: DetectionClient, reference: Reference, golden: list[GoldenFrame]) -> GateReport:
+    served = {frame.name: await _served_rows(client, reference.input_size, frame) for frame in golden}
     return run_gate(golden, lambda frame: reference.detections[frame.name], lambda frame: served[frame.name])
 
 
@@ -190,27 +238,27 @@ async def _served_rows(client: DetectionClient, size: int, frame: GoldenFrame) -
     return rows
 
 
-async def _confirm_or_roll_back(
-    control: _TimedControl,
-    url: str,
-    published: PublishedVersion,
-    previous: tuple[str, ...],
-    frame: GoldenFrame,
-) -> None:
+async def _confirm_or_roll_back(server: _Server, published: PublishedVersion, frame: GoldenFrame) -> None:
+    client = server.client(published.model)
     try:
-        async with DetectionClient.connect(url, published.model) as client:
-            boxed, plan = letterbox(frame.image, await client.input_size())
-            answered = (await client.detect_letterboxed(boxed, plan)).model_version
+        boxed, plan = letterbox(frame.image, await client.input_size())
+        answered = (await client.detect_letterboxed(boxed, plan)).model_version
     except Exception as exc:  # any failure to answer from the new version means roll back
         answered = f"error: {exc}"
     if answered == str(published.version):
         return
-    if previous:
-        await _load(control, published.model, _config(published, published.model, [int(v) for v in previous]))
+    await _roll_back(server, published)
     raise RolloutError(
         f"after the swap {published.model} answered from {answered!r}, not version "
-        f"{published.version}: rolled back to version(s) {', '.join(previous)}"
+        f"{published.version}: rolled back to version(s) {', '.join(server.previous)}"
     )
+
+
+async def _roll_back(server: _Server, published: PublishedVersion) -> None:
+    """Reload the versions ``server`` served before (none: leave it as it is, there is nothing to go back to)."""
+    if server.previous:
+        versions = [int(v) for v in server.previous]
+        await _load(server.control, published.model, _config(published, published.model, versions))
 
 
 def _config(published: PublishedVersion, name: str, versions: list[int]) -> str:

@@ -30,3 +30,7 @@ class InferenceRejectedError(TritonError):
 
 class InferenceFailedError(TritonError):
     """The server accepted the request but failed to produce a result."""
+
+
+class TritonAddressError(TritonError):
+    """A server address that is malformed or whose name does not resolve."""

@@ -81,6 +81,72 @@ def serving(repository: Path, store: StoreUri) -> Iterator[str]:
         yield server.endpoints.grpc_url
 
 
+@pytest.fixture
+def two_servers(repository: Path, store: StoreUri) -> Iterator[tuple[EmbeddedTriton, EmbeddedTriton]]:
+    """Two Tritons serving one store, as two pods of the Deployment do."""
+    for model in ("detector", "preprocess", "detection"):
+        asyncio.run(publish_version(repository, store, model, 1))
+    with (
+        EmbeddedTriton(EmbeddedTritonConfig(str(store), ServerPorts(0, 0, 0))) as first,
+        EmbeddedTriton(EmbeddedTritonConfig(str(store), ServerPorts(0, 0, 0))) as second,
+    ):
+        yield first, second
+
+
+async def served_version(url: str, frame: GoldenFrame) -> str:
+    """The detector version that answers a golden frame on the server at ``url``."""
+    async with DetectionClient.connect(url, "detector") as client:
+        boxed, plan = letterbox(frame.image, await client.input_size())
+        return (await client.detect_letterboxed(boxed, plan)).model_version
+
+
+def pinned_config(store: StoreUri) -> str:
+    s3 = boto3.client("s3", endpoint_url=store.endpoint_url)
+    return str(s3.get_object(Bucket=store.bucket, Key=store.key("detector", "config.pbtxt"))["Body"].read().decode())
+
+
+async def test_every_server_is_checked_before_any_moves_and_all_end_on_the_new_version(
+    two_servers: tuple[EmbeddedTriton, EmbeddedTriton], repository: Path, store: StoreUri, golden: list[GoldenFrame]
+) -> None:
+    urls = [server.endpoints.grpc_url for server in two_servers]
+    rebuild_with(repository, 'key: "score_threshold", value: { string_value: "0.35"',
+                 'key: "score_threshold", value: { string_value: "0.36"')  # fmt: skip
+    await publish_version(repository, store, "detector", 2)
+    messages: list[str] = []
+
+    result = await rollout(urls, store, await read_version(store, "detector", 2), golden, messages.append)
+
+    assert result.servers == tuple(urls) and result.previous_versions == ("1",) and result.version == 2
+    assert [await served_version(url, golden[0]) for url in urls] == ["2", "2"]
+    checked = [i for i, message in enumerate(messages) if "in-server check" in message]
+    moved = [i for i, message in enumerate(messages) if "moving traffic" in message]
+    assert len(checked) == len(moved) == 2 and max(checked) < min(moved), messages
+    assert [messages[i].split(":")[0:2] for i in moved] == [url.split(":") for url in urls]
+    assert "versions: 2" in pinned_config(store)
+
+
+async def test_a_server_that_cannot_move_rolls_back_the_servers_moved_before_it(
+    two_servers: tuple[EmbeddedTriton, EmbeddedTriton], repository: Path, store: StoreUri, golden: list[GoldenFrame]
+) -> None:
+    """The second server goes away just as traffic is to move to it: the first, already on version 2, is put back
+    on version 1 and nothing is pinned."""
+    first, second = two_servers
+    urls = [first.endpoints.grpc_url, second.endpoints.grpc_url]
+    await publish_version(repository, store, "detector", 2)
+
+    def progress(message: str) -> None:
+        if message.startswith(f"{urls[1]}: moving traffic"):
+            second.stop()
+
+    with pytest.raises(RolloutError) as stopped:
+        await rollout(urls, store, await read_version(store, "detector", 2), golden, progress, load_timeout_s=30)
+
+    assert str(stopped.value).startswith(f"{urls[1]}: Triton could not load detector")
+    assert str(stopped.value).endswith(f"rolled back on {urls[0]} too")
+    assert await served_version(urls[0], golden[0]) == "1"
+    assert "versions: 1" in pinned_config(store) and "versions: 2" not in pinned_config(store)
+
+
 async def test_a_new_version_takes_over_mid_stream_without_losing_a_frame(
     serving: str, repository: Path, store: StoreUri, golden: list[GoldenFrame], tmp_path: Path
 ) -> None:
@@ -92,9 +158,9 @@ async def test_a_new_version_takes_over_mid_stream_without_losing_a_frame(
     config = session_config(tmp_path, sources, serving, Mode.OFFLINE, max_frames=FRAMES_PER_STREAM)
     run = asyncio.create_task(run_and_read(config))
     await asyncio.sleep(3.0)  # the cameras are streaming on version 1
-    result = await rollout(serving, store, published, golden, lambda message: None)
+    result = await rollout([serving], store, published, golden, lambda message: None)
     summary, events = await run
-    assert result.previous_versions == ("1",) and result.version == 2
+    assert result.previous_versions == ("1",) and result.version == 2 and result.servers == (serving,)
     assert [e for e in events if e["type"] == "frame_error"] == []
     for stream in STREAMS:
         frames = of_stream(events, stream, "detections")
@@ -147,7 +213,7 @@ async def test_a_broken_version_is_never_given_traffic(
     s3.put_object(Bucket=store.bucket, Key=store.key("detector", "3", "manifest.json"), Body=json.dumps(manifest))
     published = await read_version(store, "detector", 3)
     with pytest.raises(RolloutError, match="nothing changed") as stopped:
-        await rollout(serving, store, published, golden, lambda message: None, load_timeout_s=5.0)
+        await rollout([serving], store, published, golden, lambda message: None, load_timeout_s=5.0)
     assert stops in str(stopped.value)
     async with DetectionClient.connect(serving, "detector") as client:
         boxed, plan = letterbox(golden[0].image, await client.input_size())
