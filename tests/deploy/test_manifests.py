@@ -89,9 +89,12 @@ def test_grpc_service_is_headless_and_metrics_service_is_not(rendered, overlay) 
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_only_orchestrators_reach_the_triton_grpc_port(rendered, overlay) -> None:
+def test_only_orchestrators_and_the_rollout_job_reach_the_triton_grpc_port(rendered, overlay) -> None:
     resources = rendered[overlay]
     orchestrator = checks.PodOwner(checks.one(resources, "StatefulSet", "orchestrator"))
+    rollout = checks.PodOwner(
+        checks.one(checks.render(checks.K8S_DIR / "jobs" / "model-rollout"), "Job", "model-rollout")
+    )
     triton = checks.PodOwner(checks.one(resources, "Deployment", "triton"))
     policies = [
         p for p in checks.by_kind(resources, "NetworkPolicy") if checks.selects(p["spec"]["podSelector"], triton.labels)
@@ -108,7 +111,10 @@ def test_only_orchestrators_reach_the_triton_grpc_port(rendered, overlay) -> Non
         assert rule.get("ports"), "a rule without ports opens every port"
         peers = rule.get("from", [])
         assert peers and all(set(peer) == {"podSelector"} for peer in peers), peers
-        assert all(checks.selects(peer["podSelector"], orchestrator.labels) for peer in peers)
+        clients = [owner.labels for owner in (orchestrator, rollout)]
+        assert all(any(checks.selects(peer["podSelector"], labels) for labels in clients) for peer in peers)
+    admitted = [peer["podSelector"] for rule in grpc_rules for peer in rule["from"]]
+    assert all(any(checks.selects(peer, owner.labels) for peer in admitted) for owner in (orchestrator, rollout))
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
