@@ -9,6 +9,7 @@ import multiprocessing.synchronize
 import os
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Self
 
@@ -73,52 +74,56 @@ def _loop(
     results: "multiprocessing.Queue[Counter[str]]",
 ) -> None:
     os.nice(niceness)
-    send = _send_until_stopped if dtype == "UINT8" else _send_mistyped_until_stopped
-    results.put(asyncio.run(send(url, bomb, dtype, stop, started)))
+    sender = _ensemble_answers if dtype == "UINT8" else _mistyped_answers
+    results.put(asyncio.run(sender(url, bomb, dtype, lambda send: _count_answers(send, stop, started))))
 
 
-async def _send_until_stopped(
-    url: str,
-    bomb: bytes,
-    dtype: str,
-    stop: multiprocessing.synchronize.Event,
-    started: multiprocessing.synchronize.Semaphore,
+Send = Callable[[], Awaitable[str]]
+"""Sends the bomb once; returns the answer's kind."""
+Count = Callable[[Send], Awaitable[Counter[str]]]
+
+
+async def _count_answers(
+    send: Send, stop: multiprocessing.synchronize.Event, started: multiprocessing.synchronize.Semaphore
 ) -> Counter[str]:
     answers: Counter[str] = Counter()
-    async with DetectionClient.connect(url, timeout_s=120) as client:
-        while not stop.is_set():
-            try:
-                await client.detect_encoded(bomb)
-                answers["decoded"] += 1
-            except TritonError as exc:
-                answers[f"{type(exc).__name__}: {str(exc)[:ANSWER_CHARS]}"] += 1
-            if answers.total() == 1:
-                started.release()
+    while not stop.is_set():
+        answers[await send()] += 1
+        if answers.total() == 1:
+            started.release()
     return answers
 
 
-async def _send_mistyped_until_stopped(
-    url: str,
-    bomb: bytes,
-    dtype: str,
-    stop: multiprocessing.synchronize.Event,
-    started: multiprocessing.synchronize.Semaphore,
-) -> Counter[str]:
-    answers: Counter[str] = Counter()
+async def _ensemble_answers(url: str, bomb: bytes, dtype: str, count: Count) -> Counter[str]:
+    """Through pitchside's client, as an encoded image: its answers are pitchside's error types."""
+    async with DetectionClient.connect(url, timeout_s=120) as client:
+
+        async def send() -> str:
+            try:
+                await client.detect_encoded(bomb)
+                return "decoded"
+            except TritonError as exc:
+                return f"{type(exc).__name__}: {str(exc)[:ANSWER_CHARS]}"
+
+        return await count(send)
+
+
+async def _mistyped_answers(url: str, bomb: bytes, dtype: str, count: Count) -> Counter[str]:
+    """Through tritonclient, as a ``dtype`` tensor the ensemble does not declare: its answers are gRPC statuses."""
     client = grpcclient.InferenceServerClient(url)
     element = np.dtype(triton_to_np_dtype(dtype))
     data = np.frombuffer(bomb[: len(bomb) // element.itemsize * element.itemsize], element)[None]
     tensor = grpcclient.InferInput(INPUT_IMAGE_BYTES, list(data.shape), dtype)
     tensor.set_data_from_numpy(data)
+
+    async def send() -> str:
+        try:
+            await client.infer(ENSEMBLE_MODEL, [tensor])
+            return "answered"
+        except InferenceServerException as exc:
+            return f"{exc.status()}: {exc.message()[:ANSWER_CHARS]}"
+
     try:
-        while not stop.is_set():
-            try:
-                await client.infer(ENSEMBLE_MODEL, [tensor])
-                answers["answered"] += 1
-            except InferenceServerException as exc:
-                answers[f"{exc.status()}: {exc.message()[:ANSWER_CHARS]}"] += 1
-            if answers.total() == 1:
-                started.release()
+        return await count(send)
     finally:
         await client.close()
-    return answers
