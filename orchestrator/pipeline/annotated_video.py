@@ -31,6 +31,9 @@ from orchestrator.vision.video_encoder import SUFFIX, WebmEncoder
 log = logging.getLogger(__name__)
 QUEUE_FRAMES: Final = 64
 """Frames waiting to be written; beyond this the annotator drops frames rather than slow the pipeline."""
+QUEUE_BYTES: Final = 128 * 1024 * 1024
+"""Pictures waiting to be written, in bytes: 64 VGA frames fit (59 MB), 20 of 1080p (6.2 MB each) rather than
+the 400 MB that 64 would hold, per stream."""
 RATE_PROBE_FRAMES: Final = 8
 """Frames held back at the start to read the source's frame rate from their timestamps."""
 FALLBACK_FPS: Final = 10.0
@@ -76,6 +79,8 @@ class AnnotatedVideoWriter:
         """Frames the full queue turned away, or left unwritten after the encoder failed."""
         self._last_seq: int | None = None
         """The last frame submitted, written or not: the video runs up to it."""
+        self._queued_bytes = 0
+        self._bytes_lock = threading.Lock()
 
     @property
     def written(self) -> int:
@@ -99,18 +104,30 @@ class AnnotatedVideoWriter:
     def submit(self, event: FrameEvent, frame: Frame | None) -> None:
         """``frame`` is the event's picture; None when there is none (a frame_error's frame is not kept)."""
         self._last_seq = event.frame.frame_seq
+        size = _picture_bytes(frame)
+        with self._bytes_lock:
+            if self._queued_bytes + size > QUEUE_BYTES:
+                self.dropped += 1
+                return
+            self._queued_bytes += size
         try:
             self._queue.put_nowait((event, frame))
         except queue.Full:
+            self._taken(size)
             self.dropped += 1
 
     def close(self) -> None:
         self._queue.put(None)
         self._thread.join()
 
+    def _taken(self, size: int) -> None:
+        with self._bytes_lock:
+            self._queued_bytes -= size
+
     def _run(self) -> None:
         failed = False
         while (item := self._queue.get()) is not None:
+            self._taken(_picture_bytes(item[1]))
             if failed:
                 self.dropped += 1
                 continue
@@ -137,6 +154,10 @@ class AnnotatedVideoWriter:
                 self._video.repeated,
                 self.dropped,
             )
+
+
+def _picture_bytes(frame: Frame | None) -> int:
+    return 0 if frame is None else int(frame.image.nbytes)
 
 
 class _Video:

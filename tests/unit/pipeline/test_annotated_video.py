@@ -215,6 +215,25 @@ def test_a_full_queue_drops_frames_without_blocking_and_they_keep_their_place() 
     assert writer.without_picture == 5
 
 
+def test_pictures_beyond_the_byte_budget_are_dropped_and_keep_their_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    hold = threading.Event()
+    encoder = FakeEncoder(hold=hold)
+    writer = AnnotatedVideoWriter(Path("video.webm"), None, encoder.open)
+    writer.start()
+    for seq in range(RATE_PROBE_FRAMES):
+        writer.submit(detections(seq), frame(seq))
+    assert encoder.writing.wait(10), "the writer opened the video and is stuck writing"
+    monkeypatch.setattr("orchestrator.pipeline.annotated_video.QUEUE_BYTES", 3 * frame(0).image.nbytes)
+    total = RATE_PROBE_FRAMES + 6
+    for seq in range(RATE_PROBE_FRAMES, total):
+        writer.submit(detections(seq), frame(seq))  # 3 pictures fit the budget, 3 do not
+    writer.submit(frame_error(total), None)  # an event without a picture takes no bytes
+    assert writer.dropped == 3
+    hold.set()
+    writer.close()
+    assert len(encoder.frames) == total + 1 and writer.without_picture == 4
+
+
 def test_a_failing_encoder_is_logged_and_the_rest_dropped_without_hanging(caplog: pytest.LogCaptureFixture) -> None:
     encoder = FakeEncoder(fail_after=9)
     with caplog.at_level(logging.ERROR):
