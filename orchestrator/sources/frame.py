@@ -19,7 +19,7 @@ class Frame:
     synthetic frames."""
     captured_at: float
     """Unix time the frame was captured: the source's stated capture time (HLS PROGRAM-DATE-TIME), else when its
-    decode started (for paced files, its due time)."""
+    decode started (for a recording replayed live, its due time less its decode)."""
     decode_s: float
     """Seconds spent reading and decoding it."""
     ready_mono: float

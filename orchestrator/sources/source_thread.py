@@ -4,7 +4,9 @@ Decoding never runs on the event loop. Each source gets its own thread (a dedica
 the number of streams), so a slow or stalled camera cannot starve the others.
 
 Live network sources are paced by their own timestamps: a burst (an HLS segment downloaded at once) is handed
-on at the rate it was captured, not dumped into the live buffer where newer frames would supersede it. A
+on at the rate it was captured, not dumped into the live buffer where newer frames would supersede it. A recording
+replayed live is paced by its own timestamps too (a variable-frame-rate file plays at its real timing), against
+a fixed clock like a camera's: a frame handed on late is late, the replay does not slow down. A
 source that has ended is ENDED, not reconnected; a stalled one is reconnected with a backoff that resets only
 once the source delivers new frames again; after a reconnect, frames at or before the last one emitted (by the
 reader's absolute position) are skipped, never emitted twice.
@@ -43,6 +45,24 @@ MAX_PACING_GAP_S: Final = 1.0
 starts afresh from that frame instead of waiting out the gap."""
 PACING_SLACK_S: Final = 0.05
 """A frame this late for its paced time starts a new anchor: lateness never accumulates into a burst."""
+
+
+@dataclass(slots=True)
+class _ReplayClock:
+    """When each frame of a recording replayed live is due: at its media time after the first frame's, on the
+    monotonic clock. Time going back or jumping ahead by more than MAX_PACING_GAP_S (a broken or concatenated
+    file) starts the clock afresh from that frame."""
+
+    anchor: tuple[float, float] | None = None
+    """(media ts, monotonic) the due times count from."""
+    previous_ts: float | None = None
+
+    def due(self, media_ts: float, now: float) -> float:
+        gap = None if self.previous_ts is None else media_ts - self.previous_ts
+        if self.anchor is None or gap is None or not 0.0 <= gap <= MAX_PACING_GAP_S:
+            self.anchor = (media_ts, now)
+        self.previous_ts = media_ts
+        return self.anchor[1] + media_ts - self.anchor[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,13 +160,14 @@ class SourceThread:
         start_wall, start_mono = time.time(), time.monotonic()
         first_seq = self._seq
         timed = reader if isinstance(reader, TimedFrameReader) else None
+        replay = _ReplayClock() if self._paced and timed is not None else None  # else paced by the declared rate
         anchor: tuple[float, float] | None = None  # (media ts, monotonic) that pacing counts from
         previous_ts: float | None = None
         ts_shift = 0.0  # how far the media clock runs ahead of the frame count (a container starting at 1.5 s)
         while not self._stop.is_set():
             if self._max_frames is not None and self._seq >= self._max_frames:
                 return _Pumped(True, False, self._seq - first_seq)
-            if self._paced and fps:
+            if self._paced and fps and replay is None:
                 self._sleep_until(start_mono + (self._seq - first_seq) / fps)
             captured_at, began = time.time(), time.perf_counter()
             counted_ts = (self._seq - first_seq) / fps if fps else captured_at - start_wall
@@ -166,6 +187,8 @@ class SourceThread:
             if timing is not None and self._spec.is_live:
                 anchor = self._pace(timing.media_ts_s, previous_ts, anchor)
                 previous_ts = timing.media_ts_s
+            if timing is not None and replay is not None:
+                captured_at = self._replay(replay, timing.media_ts_s, decode_s)
             source_time = None
             if timing is not None:
                 source_ts, source_time = timing.media_ts_s, timing.source_time  # the stream's own timestamps
@@ -181,6 +204,14 @@ class SourceThread:
                 self._last_position = timing.position
             self._seq += 1
         return _Pumped(True, False, self._seq - first_seq)
+
+    def _replay(self, replay: _ReplayClock, media_ts: float, decode_s: float) -> float:
+        """Hold a replayed frame until it is due; its capture time (Unix), as a camera's would be: the due time
+        less the decode, which ran ahead of it here but follows the capture in a live camera's path, so that
+        glass-to-event counts it as for a live source (and the paced-by-rate replay)."""
+        due = replay.due(media_ts, time.monotonic())
+        self._sleep_until(due)
+        return time.time() - (time.monotonic() - due) - decode_s
 
     def _already_emitted(self, timing: FrameTiming) -> bool:
         """A frame a reopened source delivers again (at or before the last position emitted)."""

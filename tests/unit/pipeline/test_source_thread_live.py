@@ -2,6 +2,7 @@
 only resets once the source delivers again, and frames are paced by the source's own timestamps."""
 
 import asyncio
+import itertools
 
 import numpy as np
 import pytest
@@ -115,3 +116,23 @@ async def test_frames_are_paced_by_their_media_timestamps(monkeypatch: pytest.Mo
     assert len([i for i in items if isinstance(i, Frame)]) == 5
     assert len(dues) == 3, "the first frame and the one after the 19.75 s gap are handed on at once"
     assert dues[1] - dues[0] == pytest.approx(0.15), "due at its media time, counted from the anchor"
+
+
+async def test_a_recording_replayed_live_is_paced_by_its_own_timestamps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A variable-frame-rate file: each frame is due at its media time after the first (no rate is declared, and
+    a declared one would be wrong), a long gap starts the clock afresh, and nothing is re-anchored for lateness."""
+    dues: list[float] = []
+    monkeypatch.setattr(SourceThread, "_sleep_until", lambda self, due: dues.append(due))
+    stamps = [1.5, 1.54, 1.64, 1.66, 1.76, 9.0, 9.04]  # 25 fps, then 10, 50, 10; a 7 s jump; 25 again
+    script = [(ts, (index,), None) for index, ts in enumerate(stamps)]
+    items = await collect("clip.mp4", [TimedReader(script, ends=True)], paced=True)
+    frames = [i for i in items if isinstance(i, Frame)]
+    assert [f.source_ts_s for f in frames] == stamps
+    assert len(dues) == len(stamps), "every frame waits for its due time, the first included"
+    gaps = [later - earlier for earlier, later in itertools.pairwise(dues)]
+    assert gaps[:4] == pytest.approx([0.04, 0.10, 0.02, 0.10])
+    assert gaps[5] == pytest.approx(0.04), "after the jump, paced from the frame after it"
+    captured = [f.captured_at for f in frames]
+    assert [b - a for a, b in itertools.pairwise(captured[:5])] == pytest.approx([0.04, 0.10, 0.02, 0.10], abs=0.005), (
+        "each capture at its due time (less its decode, a few microseconds here)"
+    )
