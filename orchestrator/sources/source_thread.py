@@ -6,7 +6,7 @@ the number of streams), so a slow or stalled camera cannot starve the others.
 Live network sources are paced by their own timestamps: a burst (an HLS segment downloaded at once) is handed
 on at the rate it was captured, not dumped into the live buffer where newer frames would supersede it. A recording
 replayed live is paced by its own timestamps too (a variable-frame-rate file plays at its real timing), against
-a fixed clock like a camera's: a frame handed on late is late, the replay does not slow down. A
+a fixed clock like a camera's: a frame handed on late is late, the replay does not slow down (ReplayClock). A
 source that has ended is ENDED, not reconnected; a stalled one is reconnected with a backoff that resets only
 once the source delivers new frames again; after a reconnect, frames at or before the last one emitted (by the
 reader's absolute position) are skipped, never emitted twice.
@@ -48,19 +48,35 @@ PACING_SLACK_S: Final = 0.05
 
 
 @dataclass(slots=True)
-class _ReplayClock:
+class ReplayClock:
     """When each frame of a recording replayed live is due: at its media time after the first frame's, on the
     monotonic clock. Time going back or jumping ahead by more than MAX_PACING_GAP_S (a broken or concatenated
-    file) starts the clock afresh from that frame."""
+    file) starts the clock afresh from that frame.
 
+    A live camera's frame is decoded after it arrives, so the replay reads (decodes) a frame when it expects it:
+    one step after the previous frame, the step between the last two (constant for a constant-rate file, so the
+    decode starts on time as a camera's would); a frame of a variable-rate file that turns out to be due later is
+    then held until its time."""
+
+    step: float
+    """The last gap between frames, seconds (at first: the declared frame period, or 0)."""
     anchor: tuple[float, float] | None = None
     """(media ts, monotonic) the due times count from."""
     previous_ts: float | None = None
 
-    def due(self, media_ts: float, now: float) -> float:
+    def expected(self) -> float | None:
+        """When the next frame is expected to be due (start reading it then); None before the first frame."""
+        if self.anchor is None or self.previous_ts is None:
+            return None
+        return self.anchor[1] + self.previous_ts + self.step - self.anchor[0]
+
+    def due(self, media_ts: float, read_started: float) -> float:
+        """The due time of the frame just read (whose read began at ``read_started``, monotonic)."""
         gap = None if self.previous_ts is None else media_ts - self.previous_ts
         if self.anchor is None or gap is None or not 0.0 <= gap <= MAX_PACING_GAP_S:
-            self.anchor = (media_ts, now)
+            self.anchor = (media_ts, read_started)
+        else:
+            self.step = gap
         self.previous_ts = media_ts
         return self.anchor[1] + media_ts - self.anchor[0]
 
@@ -160,16 +176,18 @@ class SourceThread:
         start_wall, start_mono = time.time(), time.monotonic()
         first_seq = self._seq
         timed = reader if isinstance(reader, TimedFrameReader) else None
-        replay = _ReplayClock() if self._paced and timed is not None else None  # else paced by the declared rate
+        replay = ReplayClock(1.0 / fps if fps else 0.0) if self._paced and timed is not None else None
         anchor: tuple[float, float] | None = None  # (media ts, monotonic) that pacing counts from
         previous_ts: float | None = None
         ts_shift = 0.0  # how far the media clock runs ahead of the frame count (a container starting at 1.5 s)
         while not self._stop.is_set():
             if self._max_frames is not None and self._seq >= self._max_frames:
                 return _Pumped(True, False, self._seq - first_seq)
-            if self._paced and fps and replay is None:
+            if replay is not None and (expected := replay.expected()) is not None:
+                self._sleep_until(expected)
+            elif self._paced and fps and replay is None:  # a reader without timestamps: by its declared rate
                 self._sleep_until(start_mono + (self._seq - first_seq) / fps)
-            captured_at, began = time.time(), time.perf_counter()
+            captured_at, began, read_started = time.time(), time.perf_counter(), time.monotonic()
             counted_ts = (self._seq - first_seq) / fps if fps else captured_at - start_wall
             source_ts = counted_ts + ts_shift  # an undecodable frame keeps its place on the media clock
             try:
@@ -188,7 +206,7 @@ class SourceThread:
                 anchor = self._pace(timing.media_ts_s, previous_ts, anchor)
                 previous_ts = timing.media_ts_s
             if timing is not None and replay is not None:
-                captured_at = self._replay(replay, timing.media_ts_s, decode_s)
+                captured_at = self._replay(replay, timing.media_ts_s, read_started, decode_s)
             source_time = None
             if timing is not None:
                 source_ts, source_time = timing.media_ts_s, timing.source_time  # the stream's own timestamps
@@ -205,13 +223,14 @@ class SourceThread:
             self._seq += 1
         return _Pumped(True, False, self._seq - first_seq)
 
-    def _replay(self, replay: _ReplayClock, media_ts: float, decode_s: float) -> float:
-        """Hold a replayed frame until it is due; its capture time (Unix), as a camera's would be: the due time
-        less the decode, which ran ahead of it here but follows the capture in a live camera's path, so that
-        glass-to-event counts it as for a live source (and the paced-by-rate replay)."""
-        due = replay.due(media_ts, time.monotonic())
+    def _replay(self, replay: ReplayClock, media_ts: float, read_started: float, decode_s: float) -> float:
+        """Hold a replayed frame until it is due; returns its capture time (Unix) as a camera's would be: its due
+        time, less whatever of its decode ran before that time (a camera's frame is decoded only after it
+        arrives), so that glass-to-event counts the decode as for a live source."""
+        due = replay.due(media_ts, read_started)
         self._sleep_until(due)
-        return time.time() - (time.monotonic() - due) - decode_s
+        decoded_early = min(decode_s, max(0.0, due - read_started))
+        return time.time() - (time.monotonic() - due) - decoded_early
 
     def _already_emitted(self, timing: FrameTiming) -> bool:
         """A frame a reopened source delivers again (at or before the last position emitted)."""

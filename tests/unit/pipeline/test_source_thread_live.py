@@ -10,7 +10,7 @@ import pytest
 from orchestrator.sources.capture import CaptureClock, FrameTiming, SourceError, TimedFrameReader
 from orchestrator.sources.frame import Frame
 from orchestrator.sources.frame_buffer import DropPolicy, FrameBuffer
-from orchestrator.sources.source_thread import ReconnectPolicy, SourceThread
+from orchestrator.sources.source_thread import ReconnectPolicy, ReplayClock, SourceThread
 from orchestrator.sources.spec import parse_source
 from tests.unit.pipeline.test_source_thread import collect, describe
 
@@ -118,21 +118,40 @@ async def test_frames_are_paced_by_their_media_timestamps(monkeypatch: pytest.Mo
     assert dues[1] - dues[0] == pytest.approx(0.15), "due at its media time, counted from the anchor"
 
 
-async def test_a_recording_replayed_live_is_paced_by_its_own_timestamps(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A variable-frame-rate file: each frame is due at its media time after the first (no rate is declared, and
-    a declared one would be wrong), a long gap starts the clock afresh, and nothing is re-anchored for lateness."""
-    dues: list[float] = []
-    monkeypatch.setattr(SourceThread, "_sleep_until", lambda self, due: dues.append(due))
-    stamps = [1.5, 1.54, 1.64, 1.66, 1.76, 9.0, 9.04]  # 25 fps, then 10, 50, 10; a 7 s jump; 25 again
+def test_a_constant_rate_recording_is_read_on_time_and_due_when_read() -> None:
+    clock = ReplayClock(step=0.04)
+    assert clock.expected() is None, "the first frame is read at once"
+    assert clock.due(1.5, read_started=100.0) == 100.0
+    assert clock.expected() == pytest.approx(100.04)
+    assert clock.due(1.54, read_started=100.04) == pytest.approx(100.04)
+    assert clock.expected() == pytest.approx(100.08)
+
+
+def test_a_variable_rate_recording_is_due_at_its_own_timestamps() -> None:
+    clock = ReplayClock(step=0.04)
+    clock.due(1.5, read_started=100.0)
+    clock.due(1.54, read_started=100.04)
+    assert clock.due(1.64, read_started=100.08) == pytest.approx(100.14), "read when expected, held until due"
+    assert clock.expected() == pytest.approx(100.24), "the next is expected one step (0.10) later"
+    assert clock.due(1.66, read_started=100.24) == pytest.approx(100.16), "due earlier than read: it is late"
+
+
+@pytest.mark.parametrize("jump", [7.0, -0.5])
+def test_a_jump_or_time_going_back_starts_the_clock_afresh(jump: float) -> None:
+    clock = ReplayClock(step=0.04)
+    clock.due(1.5, read_started=100.0)
+    assert clock.due(1.5 + jump, read_started=100.04) == 100.04
+    assert clock.due(1.54 + jump, read_started=100.08) == pytest.approx(100.08)
+
+
+async def test_a_recording_replayed_live_is_captured_at_its_own_timestamps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through the source thread (waiting skipped): a variable-frame-rate file's frames keep their media time as
+    source_ts and are captured at their due times, spaced as their timestamps are."""
+    monkeypatch.setattr(SourceThread, "_sleep_until", lambda self, due: None)
+    stamps = [1.5, 1.54, 1.64, 1.66, 1.76]  # 25 fps, then 10, 50, 10
     script = [(ts, (index,), None) for index, ts in enumerate(stamps)]
     items = await collect("clip.mp4", [TimedReader(script, ends=True)], paced=True)
     frames = [i for i in items if isinstance(i, Frame)]
     assert [f.source_ts_s for f in frames] == stamps
-    assert len(dues) == len(stamps), "every frame waits for its due time, the first included"
-    gaps = [later - earlier for earlier, later in itertools.pairwise(dues)]
-    assert gaps[:4] == pytest.approx([0.04, 0.10, 0.02, 0.10])
-    assert gaps[5] == pytest.approx(0.04), "after the jump, paced from the frame after it"
     captured = [f.captured_at for f in frames]
-    assert [b - a for a, b in itertools.pairwise(captured[:5])] == pytest.approx([0.04, 0.10, 0.02, 0.10], abs=0.005), (
-        "each capture at its due time (less its decode, a few microseconds here)"
-    )
+    assert [b - a for a, b in itertools.pairwise(captured)] == pytest.approx([0.04, 0.10, 0.02, 0.10], abs=0.005)
