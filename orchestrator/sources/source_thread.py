@@ -43,6 +43,10 @@ _HANDOFF_POLL_S: Final = 0.2
 MAX_PACING_GAP_S: Final = 1.0
 """Consecutive frames further apart than this on the media clock (or going back) are a discontinuity: pacing
 starts afresh from that frame instead of waiting out the gap."""
+MAX_REPLAY_GAP_S: Final = 10.0
+"""A recording replayed live waits out a pause between frames up to this long (a camera that froze, a
+variable-rate file that recorded nothing for a while); a longer jump, or time going back, is a broken or
+concatenated file: the replay's clock starts afresh from that frame."""
 PACING_SLACK_S: Final = 0.05
 """A frame this late for its paced time starts a new anchor: lateness never accumulates into a burst."""
 
@@ -50,8 +54,7 @@ PACING_SLACK_S: Final = 0.05
 @dataclass(slots=True)
 class ReplayClock:
     """When each frame of a recording replayed live is due: at its media time after the first frame's, on the
-    monotonic clock. Time going back or jumping ahead by more than MAX_PACING_GAP_S (a broken or concatenated
-    file) starts the clock afresh from that frame.
+    monotonic clock. Time going back or jumping ahead by more than MAX_REPLAY_GAP_S starts the clock afresh.
 
     A live camera's frame is decoded after it arrives, so the replay reads (decodes) a frame when it expects it:
     one step after the previous frame, the step between the last two (constant for a constant-rate file, so the
@@ -73,7 +76,7 @@ class ReplayClock:
     def due(self, media_ts: float, read_started: float) -> float:
         """The due time of the frame just read (whose read began at ``read_started``, monotonic)."""
         gap = None if self.previous_ts is None else media_ts - self.previous_ts
-        if self.anchor is None or gap is None or not 0.0 <= gap <= MAX_PACING_GAP_S:
+        if self.anchor is None or gap is None or not 0.0 <= gap <= MAX_REPLAY_GAP_S:
             self.anchor = (media_ts, read_started)
         else:
             self.step = gap
