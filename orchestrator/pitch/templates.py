@@ -40,29 +40,22 @@ def _box(x0: float, y0: float, x1: float, y1: float) -> Polygon:
 
 
 def football(length_m: float = 105.0, width_m: float = 68.0) -> PitchTemplate:
-    top, bottom = (width_m - FOOTBALL_PENALTY_WIDTH_M) / 2, (width_m + FOOTBALL_PENALTY_WIDTH_M) / 2
-    return PitchTemplate(
-        "football",
-        length_m,
-        width_m,
-        {
-            "penalty_area_left": _box(0.0, top, FOOTBALL_PENALTY_DEPTH_M, bottom),
-            "penalty_area_right": _box(length_m - FOOTBALL_PENALTY_DEPTH_M, top, length_m, bottom),
-        },
-    )
+    zones = _ends("penalty_area", length_m, width_m, FOOTBALL_PENALTY_DEPTH_M, FOOTBALL_PENALTY_WIDTH_M)
+    return PitchTemplate("football", length_m, width_m, zones)
 
 
 def basketball(length_m: float = 28.0, width_m: float = 15.0) -> PitchTemplate:
-    top, bottom = (width_m - BASKETBALL_KEY_WIDTH_M) / 2, (width_m + BASKETBALL_KEY_WIDTH_M) / 2
-    return PitchTemplate(
-        "basketball",
-        length_m,
-        width_m,
-        {
-            "key_left": _box(0.0, top, BASKETBALL_KEY_DEPTH_M, bottom),
-            "key_right": _box(length_m - BASKETBALL_KEY_DEPTH_M, top, length_m, bottom),
-        },
-    )
+    zones = _ends("key", length_m, width_m, BASKETBALL_KEY_DEPTH_M, BASKETBALL_KEY_WIDTH_M)
+    return PitchTemplate("basketball", length_m, width_m, zones)
+
+
+def _ends(name: str, length_m: float, width_m: float, depth_m: float, across_m: float) -> dict[str, Polygon]:
+    """``name``_left and ``name``_right: a box ``depth_m`` deep and ``across_m`` wide, centred on each goal line."""
+    top, bottom = (width_m - across_m) / 2, (width_m + across_m) / 2
+    return {
+        f"{name}_left": _box(0.0, top, depth_m, bottom),
+        f"{name}_right": _box(length_m - depth_m, top, length_m, bottom),
+    }
 
 
 def template(name: str, length_m: float | None = None, width_m: float | None = None) -> PitchTemplate:

@@ -6,7 +6,7 @@ the number of streams), so a slow or stalled camera cannot starve the others.
 Live network sources are paced by their own timestamps: a burst (an HLS segment downloaded at once) is handed
 on at the rate it was captured, not dumped into the live buffer where newer frames would supersede it. A recording
 replayed live is paced by its own timestamps too (a variable-frame-rate file plays at its real timing), against
-a fixed clock like a camera's: a frame handed on late is late, the replay does not slow down (ReplayClock). A
+a fixed clock like a camera's: a frame handed on late is late, the replay does not slow down (PacingClock). A
 source that has ended is ENDED, not reconnected; a stalled one is reconnected with a backoff that resets only
 once the source delivers new frames again; after a reconnect, frames at or before the last one emitted (by the
 reader's absolute position) are skipped, never emitted twice.
@@ -52,20 +52,38 @@ PACING_SLACK_S: Final = 0.05
 
 
 @dataclass(slots=True)
-class ReplayClock:
-    """When each frame of a recording replayed live is due: at its media time after the first frame's, on the
-    monotonic clock. Time going back or jumping ahead by more than MAX_REPLAY_GAP_S starts the clock afresh.
+class PacingClock:
+    """When each frame is due, on the monotonic clock: at its media time after the anchor frame's. The first frame,
+    time going back or a jump over ``max_gap_s`` anchors the clock afresh at that frame (``restarted``).
 
-    A live camera's frame is decoded after it arrives, so the replay reads (decodes) a frame when it expects it:
-    one step after the previous frame, the step between the last two (constant for a constant-rate file, so the
-    decode starts on time as a camera's would); a frame of a variable-rate file that turns out to be due later is
-    then held until its time."""
+    Live network sources (``PacingClock.live()``): early frames (a segment downloaded at once, an encoder catching
+    up) wait for their time, so a burst reaches the buffer at the rate it was captured; a frame more than
+    PACING_SLACK_S late (the source's clock runs slow, or we fell behind) restarts the clock too, rather than
+    releasing a catch-up burst.
 
-    step: float
+    Recordings replayed live (``PacingClock.replay(fps)``): a fixed clock like a camera's (late stays late), pauses
+    up to MAX_REPLAY_GAP_S waited out. A live camera's frame is decoded after it arrives, so the replay reads
+    (decodes) a frame when it ``expected()`` it: one step after the previous frame, the step between the last two
+    (constant for a constant-rate file, so the decode starts on time as a camera's would); a frame of a
+    variable-rate file that turns out to be due later is then held until its time."""
+
+    max_gap_s: float
+    restart_when_late: bool
+    step: float = 0.0
     """The last gap between frames, seconds (at first: the declared frame period, or 0)."""
     anchor: tuple[float, float] | None = None
     """(media ts, monotonic) the due times count from."""
     previous_ts: float | None = None
+    restarted: bool = False
+    """Whether the last frame anchored the clock afresh (it is handed on at once)."""
+
+    @classmethod
+    def live(cls) -> "PacingClock":
+        return cls(MAX_PACING_GAP_S, restart_when_late=True)
+
+    @classmethod
+    def replay(cls, fps: float) -> "PacingClock":
+        return cls(MAX_REPLAY_GAP_S, restart_when_late=False, step=1.0 / fps if fps else 0.0)
 
     def expected(self) -> float | None:
         """When the next frame is expected to be due (start reading it then); None before the first frame."""
@@ -73,15 +91,18 @@ class ReplayClock:
             return None
         return self.anchor[1] + self.previous_ts + self.step - self.anchor[0]
 
-    def due(self, media_ts: float, read_started: float) -> float:
-        """The due time of the frame just read (whose read began at ``read_started``, monotonic)."""
+    def due(self, media_ts: float, now: float) -> float:
+        """The due time of a frame at ``media_ts`` seen at ``now`` (monotonic: when its read began, for a replay)."""
         gap = None if self.previous_ts is None else media_ts - self.previous_ts
-        if self.anchor is None or gap is None or not 0.0 <= gap <= MAX_REPLAY_GAP_S:
-            self.anchor = (media_ts, read_started)
+        if self.anchor is None or gap is None or not 0.0 <= gap <= self.max_gap_s:
+            self.anchor, self.restarted = (media_ts, now), True
         else:
-            self.step = gap
+            self.step, self.restarted = gap, False
         self.previous_ts = media_ts
-        return self.anchor[1] + media_ts - self.anchor[0]
+        due = self.anchor[1] + (media_ts - self.anchor[0])
+        if self.restart_when_late and due < now - PACING_SLACK_S:
+            self.anchor, self.restarted, due = (media_ts, now), True, now
+        return due
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,9 +200,8 @@ class SourceThread:
         start_wall, start_mono = time.time(), time.monotonic()
         first_seq = self._seq
         timed = reader if isinstance(reader, TimedFrameReader) else None
-        replay = ReplayClock(1.0 / fps if fps else 0.0) if self._paced and timed is not None else None
-        anchor: tuple[float, float] | None = None  # (media ts, monotonic) that pacing counts from
-        previous_ts: float | None = None
+        live = PacingClock.live() if self._spec.is_live and timed is not None else None
+        replay = PacingClock.replay(fps) if self._paced and timed is not None else None
         ts_shift = 0.0  # how far the media clock runs ahead of the frame count (a container starting at 1.5 s)
         while not self._stop.is_set():
             if self._max_frames is not None and self._seq >= self._max_frames:
@@ -205,9 +225,10 @@ class SourceThread:
             timing = None if timed is None else timed.timing
             if timing is not None and self._already_emitted(timing):
                 continue
-            if timing is not None and self._spec.is_live:
-                anchor = self._pace(timing.media_ts_s, previous_ts, anchor)
-                previous_ts = timing.media_ts_s
+            if timing is not None and live is not None:
+                due = live.due(timing.media_ts_s, time.monotonic())
+                if not live.restarted:
+                    self._sleep_until(due)
             if timing is not None and replay is not None:
                 captured_at = self._replay(replay, timing.media_ts_s, read_started, decode_s)
             source_time = None
@@ -226,7 +247,7 @@ class SourceThread:
             self._seq += 1
         return _Pumped(True, False, self._seq - first_seq)
 
-    def _replay(self, replay: ReplayClock, media_ts: float, read_started: float, decode_s: float) -> float:
+    def _replay(self, replay: PacingClock, media_ts: float, read_started: float, decode_s: float) -> float:
         """Hold a replayed frame until it is due; returns its capture time (Unix) as a camera's would be: its due
         time, less whatever of its decode ran before that time (a camera's frame is decoded only after it
         arrives), so that glass-to-event counts the decode as for a live source."""
@@ -239,26 +260,6 @@ class SourceThread:
         """A frame a reopened source delivers again (at or before the last position emitted)."""
         last = self._last_position
         return timing.position is not None and last is not None and timing.position <= last
-
-    def _pace(
-        self, media_ts: float, previous_ts: float | None, anchor: tuple[float, float] | None
-    ) -> tuple[float, float]:
-        """Hold a frame until its media time, counted from ``anchor`` (media ts, monotonic); returns the anchor
-        for the next frame.
-
-        Early frames (a segment downloaded at once, an encoder catching up) wait for their time, so a burst
-        reaches the buffer at the rate it was captured. A frame more than PACING_SLACK_S late (the source's
-        clock runs slow, or we fell behind) starts a new anchor rather than releasing a catch-up burst, and so
-        does a discontinuity (a gap over MAX_PACING_GAP_S, or time going back)."""
-        now = time.monotonic()
-        gap = None if previous_ts is None else media_ts - previous_ts
-        if anchor is None or gap is None or not 0.0 <= gap <= MAX_PACING_GAP_S:
-            return media_ts, now
-        due = anchor[1] + (media_ts - anchor[0])
-        if due < now - PACING_SLACK_S:
-            return media_ts, now
-        self._sleep_until(due)
-        return anchor
 
     def _hand_off(self, item: BufferItem) -> bool:
         """Put ``item`` into the stream's buffer on the event loop; blocks while a BLOCK buffer is full."""

@@ -10,7 +10,7 @@ import pytest
 from orchestrator.sources.capture import CaptureClock, FrameTiming, SourceError, TimedFrameReader
 from orchestrator.sources.frame import Frame
 from orchestrator.sources.frame_buffer import DropPolicy, FrameBuffer
-from orchestrator.sources.source_thread import ReconnectPolicy, ReplayClock, SourceThread
+from orchestrator.sources.source_thread import PacingClock, ReconnectPolicy, SourceThread
 from orchestrator.sources.spec import parse_source
 from tests.unit.pipeline.test_source_thread import collect, describe
 
@@ -119,33 +119,33 @@ async def test_frames_are_paced_by_their_media_timestamps(monkeypatch: pytest.Mo
 
 
 def test_a_constant_rate_recording_is_read_on_time_and_due_when_read() -> None:
-    clock = ReplayClock(step=0.04)
+    clock = PacingClock.replay(fps=25.0)
     assert clock.expected() is None, "the first frame is read at once"
-    assert clock.due(1.5, read_started=100.0) == 100.0
+    assert clock.due(1.5, now=100.0) == 100.0
     assert clock.expected() == pytest.approx(100.04)
-    assert clock.due(1.54, read_started=100.04) == pytest.approx(100.04)
+    assert clock.due(1.54, now=100.04) == pytest.approx(100.04)
     assert clock.expected() == pytest.approx(100.08)
 
 
 def test_a_variable_rate_recording_is_due_at_its_own_timestamps() -> None:
-    clock = ReplayClock(step=0.04)
-    clock.due(1.5, read_started=100.0)
-    clock.due(1.54, read_started=100.04)
-    assert clock.due(1.64, read_started=100.08) == pytest.approx(100.14), "read when expected, held until due"
+    clock = PacingClock.replay(fps=25.0)
+    clock.due(1.5, now=100.0)
+    clock.due(1.54, now=100.04)
+    assert clock.due(1.64, now=100.08) == pytest.approx(100.14), "read when expected, held until due"
     assert clock.expected() == pytest.approx(100.24), "the next is expected one step (0.10) later"
-    assert clock.due(1.66, read_started=100.24) == pytest.approx(100.16), "due earlier than read: it is late"
+    assert clock.due(1.66, now=100.24) == pytest.approx(100.16), "due earlier than read: it is late"
 
 
 @pytest.mark.parametrize("jump", [12.0, -0.5])
 def test_a_pause_is_waited_out_but_a_jump_or_time_going_back_starts_the_clock_afresh(jump: float) -> None:
-    paused = ReplayClock(step=0.04)
-    paused.due(1.5, read_started=100.0)
-    assert paused.due(4.5, read_started=100.04) == pytest.approx(103.0), "a 3 s pause of the recording"
+    paused = PacingClock.replay(fps=25.0)
+    paused.due(1.5, now=100.0)
+    assert paused.due(4.5, now=100.04) == pytest.approx(103.0), "a 3 s pause of the recording"
 
-    clock = ReplayClock(step=0.04)
-    clock.due(1.5, read_started=100.0)
-    assert clock.due(1.5 + jump, read_started=100.04) == 100.04
-    assert clock.due(1.54 + jump, read_started=100.08) == pytest.approx(100.08)
+    clock = PacingClock.replay(fps=25.0)
+    clock.due(1.5, now=100.0)
+    assert clock.due(1.5 + jump, now=100.04) == 100.04
+    assert clock.due(1.54 + jump, now=100.08) == pytest.approx(100.08)
 
 
 async def test_a_recording_replayed_live_is_captured_at_its_own_timestamps(monkeypatch: pytest.MonkeyPatch) -> None:
