@@ -68,8 +68,12 @@ def channel_args() -> list[tuple[str, int | str]]:
     ]
 
 
-_REJECTED: Final = ("StatusCode.INVALID_ARGUMENT", "StatusCode.OUT_OF_RANGE", "StatusCode.NOT_FOUND")
-_UNAVAILABLE: Final = ("StatusCode.UNAVAILABLE", "StatusCode.CANCELLED")
+_REJECTED: Final = ("StatusCode.INVALID_ARGUMENT", "StatusCode.OUT_OF_RANGE")
+_UNAVAILABLE: Final = ("StatusCode.UNAVAILABLE", "StatusCode.CANCELLED", "StatusCode.NOT_FOUND")
+"""NOT_FOUND is a model this server does not serve right now: a stopping Triton unloads its models while it still
+answers ("Request for unknown model: 'detector' has no available versions", for seconds), so a frame sent to a
+restarting or terminating pod must be retried or sent to another one, not refused. The models a run needs are
+checked at connect, so a model missing for good shows there."""
 _QUEUE_EXPIRED: Final = "Request timeout expired"
 """What Triton's queue policy answers (as UNAVAILABLE) for a request whose own timeout ran out in the queue."""
 
